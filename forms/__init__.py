@@ -1,0 +1,1 @@
+"""The input layer: WTForms classes, one module per area."""

@@ -1,0 +1,81 @@
+"""A small set of demo patrons, loaded when the database is empty (never over real data)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from outreach.auth import services as auth_services
+from outreach.auth.models import StaffUser
+from outreach.patrons import services as patron_services
+from outreach.patrons.models import Patron
+from outreach.types import ContactPreference, ProxyRelation, Role
+
+DEMO_PATRONS = [
+    dict(card_number="1000000001", name="山田 花子", name_kana="ヤマダ ハナコ", birth_date=date(1941, 5, 3),
+         phone="0798-11-2233", postal_code="662-0911", block="1-2-3", contact_preference=ContactPreference.PHONE,
+         needs_large_print=True, has_reading_history_consent=True, notes="時代小説と大活字本を好む。"),
+    dict(card_number="1000000002", name="佐藤 一郎", name_kana="サトウ イチロウ", birth_date=date(1958, 11, 30),
+         phone="0798-22-3344", postal_code="663-8204", block="4-5-6", building="高松マンション101",
+         contact_preference=ContactPreference.PHONE),
+    dict(card_number="1000000003", name="鈴木 ゆかり", name_kana="スズキ ユカリ", birth_date=date(1975, 2, 14),
+         phone="0798-33-4455", email="yukari@example.jp", postal_code="663-8035", block="7-8",
+         contact_preference=ContactPreference.EMAIL, notes="視覚障害。点字・デイジー利用。"),
+    dict(card_number="1000000004", name="高橋 清", name_kana="タカハシ キヨシ", birth_date=date(1936, 2, 29),
+         phone="0798-44-5566", postal_code="662-0832", block="2-10", contact_preference=ContactPreference.PROXY),
+    dict(card_number="1000000005", name="田中 美智子", name_kana="タナカ ミチコ", birth_date=date(1948, 8, 8),
+         phone="06-6123-4567", postal_code="660-0881", block="3-3-3", contact_preference=ContactPreference.MAIL),
+    dict(card_number="1000000006", name="伊藤 和夫", name_kana="イトウ カズオ", birth_date=date(1939, 1, 20),
+         phone="0798-55-6677", postal_code="662-0918", block="5-1", is_in_facility=True,
+         facility_name="特別養護老人ホーム六湛寺", contact_preference=ContactPreference.PROXY),
+]
+
+
+def load_demo(session: Session, library_prefecture: str, library_city: str) -> list[tuple[str, Role, str]]:
+    """Create demo patrons and first staff logins when there are no patrons and no staff yet.
+
+    Returns (username, role, generated password) for each account created; [] when the database
+    already holds data.
+    """
+    has_patrons = session.scalar(select(func.count()).select_from(Patron)) or 0
+    has_staff = session.scalar(select(func.count()).select_from(StaffUser)) or 0
+    if has_patrons or has_staff:
+        return []
+    logins = []
+    accounts = {}
+    for username, display_name, role in (
+        ("librarian", "司書 デモ", Role.LIBRARIAN),
+        ("chief", "課長 デモ", Role.CHIEF),
+        ("admin", "管理者 デモ", Role.ADMIN),
+    ):
+        password = generate_password()
+        accounts[role] = auth_services.create_user(
+            session, username=username, display_name=display_name, role=role, password=password
+        )
+        logins.append((username, role, password))
+    librarian = accounts[Role.LIBRARIAN]
+    for data in DEMO_PATRONS:
+        data = dict(data)
+        address = patron_services.lookup_postal_code(data["postal_code"])
+        assert address is not None, data["postal_code"]
+        data.update(prefecture=address.prefecture, city=address.city, town=address.town)
+        patron = patron_services.create_patron(
+            session, data=data, actor=librarian, library_prefecture=library_prefecture, library_city=library_city
+        )
+        if data["contact_preference"] == ContactPreference.PROXY:
+            patron_services.add_proxy(session, patron, actor=librarian, data=dict(
+                name="ケアマネ 太郎", name_kana="ケアマネ タロウ", relation=ProxyRelation.CARE_MANAGER,
+                organisation="西宮ケアプランセンター", phone="0798-66-7788", postal_code="662-0911",
+                address="兵庫県西宮市池田町9-9", receives_letters=True))
+    return logins
+
+
+def generate_password() -> str:
+    """A random password that passes the strength rule (letters and digits, 16 characters)."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if auth_services.check_password_strength(candidate) is None:
+            return candidate

