@@ -1,0 +1,227 @@
+"""Pure loan rules: what one delivery or mail loan may contain, and the overdue restriction.
+
+Sources: 宅配サービス実施要綱 第6条 (図書15冊・視聴覚資料2点, 館外貸出不可・不適当な資料は除く),
+郵送貸出サービス実施要綱 第4条・第5条 (点訳絵本及び視聴覚資料に限る, 点訳絵本15冊・視聴覚資料2点),
+規則第9条2 (返還されるまで個人貸出しを制限). Limits come from :class:`outreach.policy.Policy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from outreach.errors import ServiceHasNoLoansError
+from outreach.policy import DEFAULT_POLICY, ItemLimits, Policy
+from outreach.types import ItemStatus, MaterialType, Service
+
+
+@dataclass(frozen=True)
+class ItemFact:
+    """An item a patron asked for, as the catalogue describes it."""
+
+    barcode: str
+    material_type: MaterialType
+    is_lendable: bool  # False: may not leave the library (館外貸出不可, 規則第7条)
+    is_unsuitable: bool  # the section chief judged it unsuitable for delivery (宅配サービスに適さない)
+    status: ItemStatus
+
+
+class ViolationCode(StrEnum):
+    DUPLICATE_ITEM = "loan.duplicate_item"
+    MATERIAL_TYPE_NOT_ALLOWED = "loan.material_type_not_allowed"
+    NOT_LENDABLE = "loan.not_lendable"
+    UNSUITABLE = "loan.unsuitable"
+    NOT_AVAILABLE = "loan.not_available"
+    TOO_MANY_BOOKS = "loan.too_many_books"
+    TOO_MANY_AUDIO_VISUAL = "loan.too_many_audio_visual"
+    OVERDUE_RESTRICTION = "loan.overdue_restriction"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken loan rule, naming the rule and (when it is about one item) the item."""
+
+    code: ViolationCode
+    message_ja: str
+    message_en: str
+    barcode: str | None = None
+
+    def message(self, lang: str = "ja") -> str:
+        return self.message_en if lang.lower().startswith("en") else self.message_ja
+
+
+_MATERIAL_JA = {
+    MaterialType.BOOK: "図書",
+    MaterialType.LARGE_PRINT: "大活字本",
+    MaterialType.BRAILLE_PICTURE_BOOK: "点訳絵本",
+    MaterialType.BRAILLE_BOOK: "点字図書",
+    MaterialType.AUDIO_CD: "CD",
+    MaterialType.DAISY: "デイジー",
+    MaterialType.OTHER_AV: "その他の視聴覚資料",
+}
+_MATERIAL_EN = {
+    MaterialType.BOOK: "books",
+    MaterialType.LARGE_PRINT: "large-print books",
+    MaterialType.BRAILLE_PICTURE_BOOK: "braille picture books",
+    MaterialType.BRAILLE_BOOK: "braille books",
+    MaterialType.AUDIO_CD: "CDs",
+    MaterialType.DAISY: "DAISY discs",
+    MaterialType.OTHER_AV: "other audio-visual materials",
+}
+_STATUS_JA = {
+    ItemStatus.ON_LOAN: "貸出中",
+    ItemStatus.LOST: "紛失中",
+    ItemStatus.WITHDRAWN: "除籍済み",
+}
+_STATUS_EN = {
+    ItemStatus.ON_LOAN: "on loan",
+    ItemStatus.LOST: "lost",
+    ItemStatus.WITHDRAWN: "withdrawn",
+}
+_PER_LOAN_JA = {Service.HOME_DELIVERY: "1回の宅配につき", Service.MAIL_LOAN: "1回の郵送貸出につき"}
+_PER_LOAN_EN = {Service.HOME_DELIVERY: "per delivery", Service.MAIL_LOAN: "per mail loan"}
+_SENDING_JA = {Service.HOME_DELIVERY: "宅配", Service.MAIL_LOAN: "郵送貸出"}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _book_words(limits: ItemLimits) -> tuple[str, str]:
+    """What the book limit counts: 図書 when every printed type is allowed, else the allowed types (点訳絵本)."""
+    printed = [t for t in MaterialType if not t.is_audio_visual]
+    allowed = [t for t in printed if limits.allows(t)]
+    if allowed == printed:
+        return "図書", "books"
+    return "・".join(_MATERIAL_JA[t] for t in allowed), " and ".join(_MATERIAL_EN[t] for t in allowed)
+
+
+def _allowed_words(limits: ItemLimits) -> tuple[str, str]:
+    return (
+        "・".join(_MATERIAL_JA[t] for t in limits.allowed_material_types),
+        ", ".join(_MATERIAL_EN[t] for t in limits.allowed_material_types),
+    )
+
+
+def _item_problems(item: ItemFact, service: Service, limits: ItemLimits) -> list[Violation]:
+    """Every reason this item cannot go out, whatever the others in the request are."""
+    problems: list[Violation] = []
+    b = item.barcode
+    if not limits.allows(item.material_type):
+        allowed_ja, allowed_en = _allowed_words(limits)
+        problems.append(
+            Violation(
+                ViolationCode.MATERIAL_TYPE_NOT_ALLOWED,
+                f"{b}: {_MATERIAL_JA[item.material_type]}は貸出できません（貸出できるのは{allowed_ja}に限ります）",
+                f"{b}: {_MATERIAL_EN[item.material_type]} cannot be lent through this service "
+                f"(only {allowed_en})",
+                b,
+            )
+        )
+    if not item.is_lendable:
+        problems.append(
+            Violation(
+                ViolationCode.NOT_LENDABLE,
+                f"{b}: 館外に貸出しできない資料です",
+                f"{b}: this item may not leave the library",
+                b,
+            )
+        )
+    if item.is_unsuitable:
+        problems.append(
+            Violation(
+                ViolationCode.UNSUITABLE,
+                f"{b}: {_SENDING_JA[service]}に適さない資料と判断されています",
+                f"{b}: this item has been judged unsuitable for sending",
+                b,
+            )
+        )
+    if item.status is not ItemStatus.AVAILABLE:
+        problems.append(
+            Violation(
+                ViolationCode.NOT_AVAILABLE,
+                f"{b}: この資料は{_STATUS_JA.get(item.status, item.status.value)}のため貸出できません",
+                f"{b}: this item is {_STATUS_EN.get(item.status, item.status.value)}",
+                b,
+            )
+        )
+    return problems
+
+
+def check_request_limits(
+    service: Service, items: Sequence[ItemFact], policy: Policy = DEFAULT_POLICY
+) -> list[Violation]:
+    """Every rule a loan request breaks: per-item exclusions, then the book / audio-visual limits per loan.
+
+    Excluded items (not lendable, unsuitable, unavailable, wrong material type, duplicates) do not count
+    towards the limits (宅配要綱第6条ただし書). Items over a limit are named in request order, so the
+    first ones asked for are the ones that go.
+    """
+    limits = policy.item_limits(service)
+    if limits is None:
+        raise ServiceHasNoLoansError(
+            "loan.service_has_no_loans",
+            "このサービスでは資料の貸出はありません",
+            f"The service {service.value} does not lend items",
+        )
+    violations: list[Violation] = []
+    seen: set[str] = set()
+    books = audio_visual = 0
+    book_ja, book_en = _book_words(limits)
+    per_ja, per_en = _PER_LOAN_JA[service], _PER_LOAN_EN[service]
+    for item in items:
+        if item.barcode in seen:
+            violations.append(
+                Violation(
+                    ViolationCode.DUPLICATE_ITEM,
+                    f"{item.barcode}: 同じ資料が2回申し込まれています",
+                    f"{item.barcode}: the same item is requested twice",
+                    item.barcode,
+                )
+            )
+            continue
+        seen.add(item.barcode)
+        problems = _item_problems(item, service, limits)
+        if problems:
+            violations.extend(problems)
+            continue
+        if item.material_type.is_audio_visual:
+            audio_visual += 1
+            if audio_visual > limits.max_audio_visual:
+                violations.append(
+                    Violation(
+                        ViolationCode.TOO_MANY_AUDIO_VISUAL,
+                        f"視聴覚資料は{per_ja}{limits.max_audio_visual}点までです"
+                        f"（{audio_visual}点目：{item.barcode}）",
+                        f"At most {limits.max_audio_visual} audio-visual items {per_en} "
+                        f"({_ordinal(audio_visual)}: {item.barcode})",
+                        item.barcode,
+                    )
+                )
+        else:
+            books += 1
+            if books > limits.max_books:
+                violations.append(
+                    Violation(
+                        ViolationCode.TOO_MANY_BOOKS,
+                        f"{book_ja}は{per_ja}{limits.max_books}冊までです（{books}冊目：{item.barcode}）",
+                        f"At most {limits.max_books} {book_en} {per_en} ({_ordinal(books)}: {item.barcode})",
+                        item.barcode,
+                    )
+                )
+    return violations
+
+
+def check_overdue_restriction(overdue_items: int, policy: Policy = DEFAULT_POLICY) -> list[Violation]:
+    """No new loan while items are overdue, when the policy applies 規則第9条2 (返還されるまで貸出しを制限)."""
+    if not policy.overdue_restriction or overdue_items <= 0:
+        return []
+    return [
+        Violation(
+            ViolationCode.OVERDUE_RESTRICTION,
+            f"返却期限を過ぎた資料が{overdue_items}点あるため、返却されるまで新たな貸出しはできません",
+            f"{overdue_items} item(s) are overdue: no new loan until they are returned",
+        )
+    ]
