@@ -22,7 +22,7 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the database to the newest schema (a no-op when it is already there)."""
     with engine.begin() as conn:
         command.upgrade(alembic_config(connection=conn), revision)

@@ -2,6 +2,22 @@
 
 from outreach.audit.models import AuditEvent
 from outreach.auth.models import StaffSession, StaffUser
+from outreach.enrolments.models import (
+    Application,
+    ApplicationEvent,
+    Approval,
+    CareCertification,
+    CaseNote,
+    DisabilityCertificate,
+    IssuedLetter,
+    ReviewFlag,
+    VisitDifficulty,
+)
 from outreach.patrons.models import Patron, Proxy
+from outreach.system.models import JobRun, LibrarySetting
 
-__all__ = ["AuditEvent", "Patron", "Proxy", "StaffSession", "StaffUser"]
+__all__ = [
+    "Application", "ApplicationEvent", "Approval", "AuditEvent", "CareCertification", "CaseNote",
+    "DisabilityCertificate", "IssuedLetter", "JobRun", "LibrarySetting", "Patron", "Proxy", "ReviewFlag",
+    "StaffSession", "StaffUser", "VisitDifficulty",
+]

@@ -107,3 +107,44 @@ class ItemStatus(StrEnum):
     ON_LOAN = "on_loan"
     LOST = "lost"
     WITHDRAWN = "withdrawn"
+
+
+class ApprovalStatus(StrEnum):
+    ACTIVE = "active"  # 有効
+    EXPIRED = "expired"  # 期間満了 (set by the daily job once valid_until has passed)
+    ENDED = "ended"  # 利用終了 (moved away, entered a facility, withdrew, ...)
+
+
+class EndReason(StrEnum):
+    """Why a service ended for a patron (利用終了の理由)."""
+
+    MOVED_AWAY = "moved_away"  # 転出
+    ENTERED_FACILITY = "entered_facility"  # 施設入所
+    DECEASED = "deceased"  # 死亡
+    WITHDREW = "withdrew"  # 本人・代理人からの辞退
+    ELIGIBILITY_LOST = "eligibility_lost"  # 要件の喪失
+
+
+class CaseNoteKind(StrEnum):
+    CONTACT = "contact"  # 連絡（電話・FAX・メール）
+    HOME_VISIT = "home_visit"  # 訪問
+    READING_CONSULTATION = "reading_consultation"  # 読書相談（宅配要綱第10条）
+    OTHER = "other"
+
+
+class LetterKind(StrEnum):
+    APPLICATION_FORM = "application_form"  # 申込書（様式第1号）
+    APPROVAL = "approval"  # 承認書（様式第2号）
+    REJECTION = "rejection"  # 不承認通知書（様式第3号）
+    RENEWAL_NOTICE = "renewal_notice"  # 更新のお知らせ
+    SERVICE_ENDED = "service_ended"  # 利用終了のお知らせ
+    OVERDUE = "overdue"  # 返却のお願い
+
+
+class DifficultyBasis(StrEnum):
+    """How it was established that the patron finds it difficult to visit the library (来館困難)."""
+
+    SELF_REPORT = "self_report"  # 本人・家族の申告
+    HOME_VISIT = "home_visit"  # 職員の訪問で確認
+    CARE_MANAGER = "care_manager"  # ケアマネジャー等の意見
+    DOCUMENT = "document"  # 手帳・認定等の書類から判断
