@@ -1,0 +1,365 @@
+"""A small page-flow engine for letters and slips.
+
+Layout and drawing are separate passes: :class:`Flow` places text and rules into per-page lists
+of operations, :func:`emit` draws them on a reportlab canvas.  Knowing every page before drawing
+gives "1 / 3" page numbers, and lets tests inspect exactly what was placed where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from letters.text import width_of, wrap
+
+# BIZ UD fonts: ascent 0.88 em, descent 0.12 em (hhea, units/1000).  Used for line boxes.
+ASCENT = 0.88
+DESCENT = 0.12
+
+
+@dataclass(slots=True)
+class TextOp:
+    x: float
+    y: float  # baseline
+    text: str
+    font: str
+    size: float
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) of the glyph boxes, in points."""
+        return (
+            self.x,
+            self.y - DESCENT * self.size,
+            self.x + width_of(self.text, self.font, self.size),
+            self.y + ASCENT * self.size,
+        )
+
+
+@dataclass(slots=True)
+class RuleOp:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width: float = 0.6
+
+
+@dataclass(slots=True)
+class RectOp:
+    x: float
+    y: float
+    w: float
+    h: float
+    width: float = 0.6
+    fill_gray: float | None = None  # 0 black … 1 white; None: no fill
+
+
+Op = TextOp | RuleOp | RectOp
+
+
+@dataclass(slots=True)
+class Frame:
+    page_w: float
+    page_h: float
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.page_w - self.left - self.right
+
+    @property
+    def x0(self) -> float:
+        return self.left
+
+    @property
+    def x1(self) -> float:
+        return self.page_w - self.right
+
+
+@dataclass(slots=True)
+class Cell:
+    text: str
+    font: str
+    size: float
+    align: str = "left"
+    fill_gray: float | None = None
+    min_lines: int = 1
+    hang: float = 0.0  # continuation lines of each paragraph start this far in (□ check boxes)
+
+
+@dataclass
+class Flow:
+    frame: Frame
+    #: called with the flow at the top of every page after the first (running headers)
+    on_new_page: Callable[[Flow], None] | None = None
+    pages: list[list[Op]] = field(default_factory=lambda: [[]])
+    y: float = 0.0
+    #: streaming: each finished page is handed over (and forgotten) instead of kept in ``pages``
+    page_sink: Callable[[list[Op]], None] | None = None
+    pages_done: int = 0
+
+    def __post_init__(self) -> None:
+        self.y = self.frame.page_h - self.frame.top
+
+    # -- pages ---------------------------------------------------------------------------------
+    @property
+    def ops(self) -> list[Op]:
+        return self.pages[-1]
+
+    def new_page(self) -> None:
+        if self.page_sink is not None:
+            self.page_sink(self.pages.pop())
+        self.pages_done += 1
+        self.pages.append([])
+        self.y = self.frame.page_h - self.frame.top
+        if self.on_new_page is not None:
+            self.on_new_page(self)
+
+    def finish(self) -> None:
+        """Streaming: hand over the last page."""
+        if self.page_sink is not None and self.pages:
+            self.page_sink(self.pages.pop())
+            self.pages_done += 1
+
+    def at_top(self) -> bool:
+        return self.y >= self.frame.page_h - self.frame.top - 1e-6
+
+    def room(self) -> float:
+        return self.y - self.frame.bottom
+
+    def need(self, height: float) -> None:
+        """Start a new page unless ``height`` points still fit on this one."""
+        if height > self.room() + 1e-6 and not self.at_top():
+            self.new_page()
+
+    def space(self, height: float) -> None:
+        self.y -= height
+        if self.y < self.frame.bottom:
+            self.new_page()
+
+    # -- text ----------------------------------------------------------------------------------
+    def text_at(self, x: float, baseline: float, text: str, font: str, size: float) -> TextOp:
+        op = TextOp(x, baseline, text, font, size)
+        self.ops.append(op)
+        return op
+
+    def line(
+        self,
+        text: str,
+        font: str,
+        size: float,
+        *,
+        leading: float | None = None,
+        align: str = "left",
+        indent: float = 0.0,
+        width: float | None = None,
+        x: float | None = None,
+    ) -> None:
+        """One line of text (must already fit); advances the cursor by ``leading``."""
+        leading = leading or size * 1.5
+        self.need(leading)
+        left = (self.frame.x0 if x is None else x) + indent
+        avail = (self.frame.x1 - left) if width is None else width
+        w = width_of(text, font, size)
+        if align == "center":
+            tx = left + (avail - w) / 2
+        elif align == "right":
+            tx = left + avail - w
+        else:
+            tx = left
+        baseline = self.y - (leading - size) / 2 - ASCENT * size
+        self.text_at(tx, baseline, text, font, size)
+        self.y -= leading
+
+    def paragraph(
+        self,
+        text: str,
+        font: str,
+        size: float,
+        *,
+        leading: float | None = None,
+        first_indent: float = 0.0,
+        indent: float = 0.0,
+        width: float | None = None,
+        align: str = "left",
+        x: float | None = None,
+    ) -> int:
+        """Wrapped text; ``first_indent`` adds to ``indent`` on the first line (字下げ), a negative
+        one makes a hanging indent.  Returns the number of lines."""
+        leading = leading or size * 1.5
+        left = (self.frame.x0 if x is None else x) + indent
+        avail = (self.frame.x1 - left) if width is None else width
+        n = 0
+        for hard in text.split("\n"):
+            first = True
+            lines: list[str]
+            if first_indent > 0:
+                # wrap the first line narrower, the rest at full width
+                head = wrap(hard, font, size, avail - first_indent)
+                first_line = head[0] if head else ""
+                rest = hard[len(first_line) :].lstrip(" \u3000") if head else ""
+                lines = [first_line] + (wrap(rest, font, size, avail) if rest else [])
+            elif first_indent < 0:
+                head = wrap(hard, font, size, avail - first_indent)
+                first_line = head[0] if head else ""
+                rest = hard[len(first_line) :].lstrip(" \u3000") if head else ""
+                lines = [first_line] + (wrap(rest, font, size, avail) if rest else [])
+            else:
+                lines = wrap(hard, font, size, avail)
+            break_at = self._keep_lines(len(lines), leading)
+            for k, ln in enumerate(lines):
+                if k == break_at:
+                    self.new_page()
+                shift = first_indent if first else 0.0
+                self.line(
+                    ln,
+                    font,
+                    size,
+                    leading=leading,
+                    align=align,
+                    indent=indent + shift,
+                    width=avail - shift,
+                    x=x,
+                )
+                first = False
+                n += 1
+        return n
+
+    def _keep_lines(self, n: int, leading: float) -> int | None:
+        """Widow/orphan control for a paragraph of ``n`` lines: never leave a single line alone on
+        a page.  May start a new page now; returns the index of a line that must start a new page."""
+        fit = int((self.room() + 1e-6) // leading)
+        if fit >= n or self.at_top():
+            return None
+        if fit < 2 or n <= 3:
+            self.new_page()
+            return None
+        if n - fit < 2:
+            return fit - 1  # carry one more line so two go over
+        return None
+
+    def rule(self, x1: float, x2: float, width: float = 0.6) -> None:
+        self.ops.append(RuleOp(x1, self.y, x2, self.y, width))
+
+    # -- tables --------------------------------------------------------------------------------
+    def table(
+        self,
+        rows: Sequence[Sequence[Cell]],
+        col_widths: Sequence[float],
+        *,
+        pad: float = 1.5 * mm,
+        leading_factor: float = 1.45,
+        border: float = 0.6,
+        header_rows: int = 0,
+        x: float | None = None,
+        keep_together: bool = False,
+    ) -> None:
+        """A ruled table; rows never split across pages, header rows repeat on a new page."""
+        left = self.frame.x0 if x is None else x
+        laid = [self._layout_row(r, col_widths, pad, leading_factor) for r in rows]
+        headers = laid[:header_rows]
+        if keep_together:
+            self.need(sum(h for _, h in laid))
+        for i, (cells, height) in enumerate(laid):
+            if height > self.room() + 1e-6:
+                self.new_page()
+                if i >= header_rows:
+                    for hcells, hh in headers:
+                        self._draw_row(hcells, hh, col_widths, left, pad, leading_factor, border)
+            self._draw_row(cells, height, col_widths, left, pad, leading_factor, border)
+
+    @staticmethod
+    def _layout_row(row: Sequence[Cell], col_widths: Sequence[float], pad: float, lf: float):
+        cells = []
+        height = 0.0
+        for cell, cw in zip(row, col_widths, strict=True):
+            lines: list[tuple[str, float]] = []
+            for hard in cell.text.split("\n") if cell.text else []:
+                first = wrap(hard, cell.font, cell.size, cw - 2 * pad)
+                if cell.hang and len(first) > 1:
+                    rest = hard[len(first[0]) :].lstrip(" \u3000")
+                    lines.append((first[0], 0.0))
+                    lines.extend(
+                        (ln, cell.hang) for ln in wrap(rest, cell.font, cell.size, cw - 2 * pad - cell.hang)
+                    )
+                else:
+                    lines.extend((ln, 0.0) for ln in first)
+            n = max(len(lines), cell.min_lines)
+            h = n * cell.size * lf + 2 * pad
+            cells.append((cell, lines))
+            height = max(height, h)
+        return cells, height
+
+    def _draw_row(self, cells, height, col_widths, left, pad, lf, border) -> None:
+        x = left
+        top = self.y
+        for (cell, lines), cw in zip(cells, col_widths, strict=True):
+            self.ops.append(RectOp(x, top - height, cw, height, border, cell.fill_gray))
+            leading = cell.size * lf
+            # vertically centre single-line cells, top-align multi-line ones
+            block = len(lines) * leading
+            y = top - pad - (max(0.0, (height - 2 * pad - block) / 2) if len(lines) <= 1 else 0.0)
+            for ln, hang in lines:
+                w = width_of(ln, cell.font, cell.size)
+                if cell.align == "center":
+                    tx = x + (cw - w) / 2
+                elif cell.align == "right":
+                    tx = x + cw - pad - w
+                else:
+                    tx = x + pad + hang
+                baseline = y - (leading - cell.size) / 2 - ASCENT * cell.size
+                self.text_at(tx, baseline, ln, cell.font, cell.size)
+                y -= leading
+            x += cw
+        self.y = top - height
+
+
+def draw_page(canvas: Canvas, ops: Sequence[Op], *, trace: list | None = None, page_index: int = 0) -> None:
+    """Draw one page of ops and end the page."""
+    current: tuple[str, float] | None = None
+    for op in ops:
+        if isinstance(op, TextOp):
+            if current != (op.font, op.size):
+                canvas.setFont(op.font, op.size)
+                current = (op.font, op.size)
+            canvas.drawString(op.x, op.y, op.text)
+            if trace is not None:
+                trace.append((page_index, op))
+        elif isinstance(op, RuleOp):
+            canvas.setLineWidth(op.width)
+            canvas.line(op.x1, op.y1, op.x2, op.y2)
+        elif isinstance(op, RectOp):
+            canvas.setLineWidth(op.width)
+            if op.fill_gray is not None:
+                canvas.setFillGray(op.fill_gray)
+                canvas.rect(op.x, op.y, op.w, op.h, stroke=0, fill=1)
+                canvas.setFillGray(0)
+            if op.width:
+                canvas.rect(op.x, op.y, op.w, op.h, stroke=1, fill=0)
+    canvas.showPage()
+
+
+def emit(
+    canvas: Canvas,
+    pages: Sequence[Sequence[Op]],
+    *,
+    footer: Callable[[int, int], TextOp | None] | None = None,
+    trace: list[tuple[int, TextOp]] | None = None,
+    page_offset: int = 0,
+) -> int:
+    """Draw laid-out pages on ``canvas`` (one ``showPage`` each); returns the number of pages.
+
+    ``footer(page_no, total)`` may return a page-number op.  With ``trace`` every text op is
+    recorded with its absolute page index, for tests that check nothing leaves its frame."""
+    total = len(pages)
+    for i, ops in enumerate(pages, start=1):
+        extra = footer(i, total) if footer else None
+        draw_page(canvas, list(ops) + ([extra] if extra else []), trace=trace, page_index=page_offset + i - 1)
+    return total
