@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, ValidationError
 
+from outreach.clock import today
 from outreach.patrons import rules
 
 
@@ -40,7 +41,7 @@ class PastDate:
         value = field.data
         if value is None:
             return
-        if value > date.today():
+        if value > today():
             raise ValidationError(_l("This date is in the future."))
         if self.earliest and value < self.earliest:
             raise ValidationError(_l("This date is too far in the past."))

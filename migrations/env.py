@@ -32,10 +32,16 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     return False
 
 
+def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """APScheduler manages its own job table; migrations leave it alone."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _configure(connection: object) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=True,  # SQLite needs table rebuilds for most ALTERs
         compare_type=True,
         render_item=_render_item,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from outreach.config import INSTANCE_DIR, load_config
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
 
 def create_app(testing: bool = False, **overrides: Any) -> Flask:
     """The application factory (used by wsgi.py, the CLI and the tests)."""
+    from flask import Flask
+
     from outreach import models  # noqa: F401  (every table registered on the metadata)
+    from outreach.config import INSTANCE_DIR, load_config
     from outreach.db import database
     from outreach.i18n import compile_catalogs
     from outreach.web import init_web
@@ -32,11 +34,12 @@ def create_app(testing: bool = False, **overrides: Any) -> Flask:
     from outreach.admin.routes import bp as admin_bp
     from outreach.auth.routes import bp as auth_bp
     from outreach.cli import outreach_group
+    from outreach.enrolments.routes import bp as enrolments_bp
     from outreach.errors_web import register_error_handlers
     from outreach.main.routes import bp as main_bp
     from outreach.patrons.routes import bp as patrons_bp
 
-    for bp in (auth_bp, main_bp, patrons_bp, admin_bp):
+    for bp in (auth_bp, main_bp, patrons_bp, enrolments_bp, admin_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
     app.cli.add_command(outreach_group)

@@ -161,6 +161,19 @@ def serve(host: str, port: int, no_demo: bool) -> None:
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
+@outreach_group.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler process (daily and monthly jobs) until stopped."""
+    from outreach.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+from outreach.enrolments.cli import enrolments_group  # noqa: E402
+
+outreach_group.add_command(enrolments_group)
+
+
 def main() -> None:
     """Console script `outreach`."""
     from outreach import create_app

@@ -45,6 +45,9 @@ class Config:
     LIBRARY_ADDRESS = os.environ.get("LIBRARY_ADDRESS", "兵庫県西宮市川添町15-26")
     LIBRARY_PHONE = os.environ.get("LIBRARY_PHONE", "0798-33-0183")
     LIBRARY_FAX = os.environ.get("LIBRARY_FAX", "0798-33-0189")
+    LIBRARY_HEAD_TITLE = os.environ.get("LIBRARY_HEAD_TITLE", "西宮市立中央図書館長")
+    # 文書番号 prefix: letters are numbered 西図読第1号, 第2号 … within each fiscal year.
+    LETTER_NUMBER_PREFIX = os.environ.get("LETTER_NUMBER_PREFIX", "西図読")
     # The city whose residents the services are for (市内在住): prefecture + city as in postal data.
     LIBRARY_PREFECTURE = os.environ.get("LIBRARY_PREFECTURE", "兵庫県")
     LIBRARY_CITY = os.environ.get("LIBRARY_CITY", "西宮市")

@@ -7,30 +7,99 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from outreach.types import ContactPreference, ProxyRelation, Role
+from outreach.types import (
+    ApplicationState,
+    ApprovalStatus,
+    CareLevel,
+    CaseNoteKind,
+    CertificateKind,
+    Channel,
+    ContactPreference,
+    DifficultyBasis,
+    DisabilityCategory,
+    EndReason,
+    LetterKind,
+    ProxyRelation,
+    Role,
+    Service,
+)
 
-LABELS: dict[StrEnum, Any] = {
-    Role.ADMIN: _l("Administrator"),
-    Role.CHIEF: _l("Section chief"),
-    Role.LIBRARIAN: _l("Librarian"),
-    Role.VOLUNTEER: _l("Volunteer reader"),
-    ContactPreference.PHONE: _l("Phone"),
-    ContactPreference.FAX: _l("FAX"),
-    ContactPreference.EMAIL: _l("E-mail"),
-    ContactPreference.MAIL: _l("Post"),
-    ContactPreference.PROXY: _l("Through the proxy"),
-    ProxyRelation.FAMILY: _l("Family"),
-    ProxyRelation.CARER: _l("Carer"),
-    ProxyRelation.CARE_MANAGER: _l("Care manager"),
-    ProxyRelation.OTHER: _l("Other"),
-}
+_PAIRS: tuple[tuple[StrEnum, Any], ...] = (  # pairs, not a dict: equal values of different enums stay apart
+    (Role.ADMIN, _l("Administrator")),
+    (Role.CHIEF, _l("Section chief")),
+    (Role.LIBRARIAN, _l("Librarian")),
+    (Role.VOLUNTEER, _l("Volunteer reader")),
+    (ContactPreference.PHONE, _l("Phone")),
+    (ContactPreference.FAX, _l("FAX")),
+    (ContactPreference.EMAIL, _l("E-mail")),
+    (ContactPreference.MAIL, _l("Post")),
+    (ContactPreference.PROXY, _l("Through the proxy")),
+    (ProxyRelation.FAMILY, _l("Family")),
+    (ProxyRelation.CARER, _l("Carer")),
+    (ProxyRelation.CARE_MANAGER, _l("Care manager")),
+    (ProxyRelation.OTHER, _l("Other")),
+    (Service.HOME_DELIVERY, _l("Home delivery")),
+    (Service.MAIL_LOAN, _l("Mail loans")),
+    (Service.FACE_TO_FACE, _l("Face-to-face reading")),
+    (CertificateKind.PHYSICAL, _l("Physical disability certificate")),
+    (CertificateKind.INTELLECTUAL, _l("Intellectual disability certificate (Ryoiku techo)")),
+    (CertificateKind.MENTAL, _l("Mental disability certificate")),
+    (DisabilityCategory.VISUAL, _l("Visual impairment")),
+    (DisabilityCategory.HEARING, _l("Hearing or balance impairment")),
+    (DisabilityCategory.SPEECH, _l("Speech, language or chewing impairment")),
+    (DisabilityCategory.LIMB, _l("Limb impairment")),
+    (DisabilityCategory.INTERNAL, _l("Internal impairment")),
+    (CareLevel.SUPPORT_1, _l("Support level 1")),
+    (CareLevel.SUPPORT_2, _l("Support level 2")),
+    (CareLevel.CARE_1, _l("Care level 1")),
+    (CareLevel.CARE_2, _l("Care level 2")),
+    (CareLevel.CARE_3, _l("Care level 3")),
+    (CareLevel.CARE_4, _l("Care level 4")),
+    (CareLevel.CARE_5, _l("Care level 5")),
+    (Channel.COUNTER, _l("At the counter")),
+    (Channel.PHONE, _l("Phone")),
+    (Channel.FAX, _l("FAX")),
+    (Channel.MAIL, _l("Post")),
+    (Channel.INTERNET, _l("Internet")),
+    (ApplicationState.RECEIVED, _l("Received")),
+    (ApplicationState.AWAITING_DECISION, _l("Awaiting decision")),
+    (ApplicationState.APPROVED, _l("Approved")),
+    (ApplicationState.REJECTED, _l("Rejected")),
+    (ApplicationState.WITHDRAWN, _l("Withdrawn")),
+    (ApprovalStatus.ACTIVE, _l("In force")),
+    (ApprovalStatus.EXPIRED, _l("Expired")),
+    (ApprovalStatus.ENDED, _l("Ended")),
+    (EndReason.MOVED_AWAY, _l("Moved away")),
+    (EndReason.ENTERED_FACILITY, _l("Entered a care facility")),
+    (EndReason.DECEASED, _l("Deceased")),
+    (EndReason.WITHDREW, _l("Withdrew")),
+    (EndReason.ELIGIBILITY_LOST, _l("No longer eligible")),
+    (CaseNoteKind.CONTACT, _l("Contact")),
+    (CaseNoteKind.HOME_VISIT, _l("Home visit")),
+    (CaseNoteKind.READING_CONSULTATION, _l("Reading consultation")),
+    (CaseNoteKind.OTHER, _l("Other")),
+    (LetterKind.APPLICATION_FORM, _l("Application form (Form 1)")),
+    (LetterKind.APPROVAL, _l("Approval letter (Form 2)")),
+    (LetterKind.REJECTION, _l("Rejection letter (Form 3)")),
+    (LetterKind.RENEWAL_NOTICE, _l("Renewal notice")),
+    (LetterKind.SERVICE_ENDED, _l("Service-ended notice")),
+    (LetterKind.OVERDUE, _l("Overdue reminder")),
+    (DifficultyBasis.SELF_REPORT, _l("Reported by the patron or family")),
+    (DifficultyBasis.HOME_VISIT, _l("Confirmed on a home visit")),
+    (DifficultyBasis.CARE_MANAGER, _l("Care manager's opinion")),
+    (DifficultyBasis.DOCUMENT, _l("From certificates or documents")),
+)
 
 
-def label(value: StrEnum | str | None) -> Any:
-    """The translated word for an enumeration value ('' for None)."""
+# Keyed by (enumeration, value): the same value can mean different things in different enumerations.
+_BY_TYPE: dict[tuple[type, str], Any] = {(type(member), member.value): text for member, text in _PAIRS}
+
+
+def label(value: StrEnum | None) -> Any:
+    """The translated word for an enumeration member ('' for None)."""
     if value is None:
         return ""
-    return LABELS.get(value, str(value))  # type: ignore[call-overload]
+    return _BY_TYPE.get((type(value), str(value)), str(value))
 
 
 def choices(enum_cls: type[StrEnum]) -> list[Any]:

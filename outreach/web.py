@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from outreach.auth import services as auth_services
+from outreach.calendar import format_wareki
 from outreach.db import close_session, get_session, write_intent
 from outreach.labels import label
 from outreach.types import Role
@@ -133,6 +134,13 @@ def init_web(app: Flask) -> None:
         if value is None:
             return ""
         return value.astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("wareki")
+    def _wareki(value: date | None) -> str:
+        """令和8年11月21日 in the Japanese UI, 2026-11-21 in English."""
+        if value is None:
+            return ""
+        return format_wareki(value) if select_locale() == "ja" else value.isoformat()
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

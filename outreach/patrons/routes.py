@@ -10,10 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from forms.auth import EmptyForm
 from forms.patrons import PatronEditForm, PatronSearchForm, ProxyEditForm
 from outreach.audit import services as audit_services
+from outreach.clock import today
 from outreach.db import get_session
+from outreach.enrolments import services as enrolment_services
 from outreach.patrons import services
 from outreach.patrons.models import Patron
-from outreach.web import STAFF, roles_required
+from outreach.web import CASEWORK, roles_required, select_locale
 
 bp = Blueprint("patrons", __name__, url_prefix="/patrons")
 
@@ -38,7 +40,7 @@ def _card_number_unique(form: PatronEditForm, exclude_id: int | None) -> bool:
 
 
 @bp.route("")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def index():  # type: ignore[no-untyped-def]
     form = PatronSearchForm(request.args)
     page = request.args.get("page", 1, type=int) or 1
@@ -50,7 +52,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def create():  # type: ignore[no-untyped-def]
     form = PatronEditForm()
     if form.validate_on_submit() and _card_number_unique(form, None):
@@ -69,18 +71,19 @@ def create():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:patron_id>")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def show(patron_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     patron = _patron_or_404(patron_id)
     services.record_view(db, patron, current_user)
     db.commit()
     proxies = services.list_proxies(db, patron)
-    return render_template("patrons/show.html", patron=patron, proxies=proxies, delete_form=EmptyForm())
+    case = enrolment_services.patron_case(db, patron, today(), select_locale())
+    return render_template("patrons/show.html", patron=patron, proxies=proxies, delete_form=EmptyForm(), case=case)
 
 
 @bp.route("/<int:patron_id>/edit", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def edit(patron_id: int):  # type: ignore[no-untyped-def]
     patron = _patron_or_404(patron_id)
     form = PatronEditForm(obj=patron)
@@ -89,19 +92,22 @@ def edit(patron_id: int):  # type: ignore[no-untyped-def]
         try:
             changed = services.update_patron(db, patron, data=form.patron_data(), actor=current_user,
                                              **_library_place())
+            flagged = enrolment_services.check_for_review(db, [patron.id], today()) if changed else 0
             db.commit()
         except IntegrityError:
             db.rollback()
             form.card_number.errors = [_("This library card number is already registered.")]
         else:
             flash(_("The changes have been saved.") if changed else _("Nothing was changed."), "success")
+            if flagged:
+                flash(_("The rules no longer cover a service this patron uses: please review it."), "error")
             return redirect(url_for("patrons.show", patron_id=patron.id))
     status = 400 if form.errors else 200
     return render_template("patrons/edit.html", form=form, patron=patron), status
 
 
 @bp.route("/<int:patron_id>/delete", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def delete(patron_id: int):  # type: ignore[no-untyped-def]
     patron = _patron_or_404(patron_id)
     form = EmptyForm()
@@ -115,7 +121,7 @@ def delete(patron_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:patron_id>/history")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def history(patron_id: int):  # type: ignore[no-untyped-def]
     """Who opened or changed this record (field names only)."""
     patron = _patron_or_404(patron_id)
@@ -126,7 +132,7 @@ def history(patron_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:patron_id>/proxies/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def proxy_create(patron_id: int):  # type: ignore[no-untyped-def]
     patron = _patron_or_404(patron_id)
     form = ProxyEditForm()
@@ -141,7 +147,7 @@ def proxy_create(patron_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:patron_id>/proxies/<int:proxy_id>/edit", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def proxy_edit(patron_id: int, proxy_id: int):  # type: ignore[no-untyped-def]
     patron = _patron_or_404(patron_id)
     db = get_session()
@@ -159,7 +165,7 @@ def proxy_edit(patron_id: int, proxy_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:patron_id>/proxies/<int:proxy_id>/delete", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def proxy_delete(patron_id: int, proxy_id: int):  # type: ignore[no-untyped-def]
     patron = _patron_or_404(patron_id)
     db = get_session()
@@ -175,7 +181,7 @@ def proxy_delete(patron_id: int, proxy_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/postal-code/<code>")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def postal_code(code: str):  # type: ignore[no-untyped-def]
     """Prefecture, city and town for a postal code (offline data), for the address form."""
     address = services.lookup_postal_code(code)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from outreach.audit.models import AuditEvent
+from outreach.clock import today
 from outreach.patrons import services
 from outreach.patrons.models import Patron, Proxy
 from tests.conftest import post
@@ -75,7 +76,7 @@ def test_outside_the_city_is_not_a_resident(client, as_role, db):
         ("card_number", "", "必須"),
         ("birth_date", "", "正しい日付"),
         ("birth_date", "1950-02-30", "正しい日付"),
-        ("birth_date", (date.today() + timedelta(days=1)).isoformat(), "未来の日付"),
+        ("birth_date", (today() + timedelta(days=1)).isoformat(), "未来の日付"),
         ("postal_code", "12345", "7桁"),
         ("postal_code", "000-0000", "存在しません"),
         ("name", "あ" * 101, "100"),

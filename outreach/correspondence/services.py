@@ -1,0 +1,143 @@
+"""Issuing letters: the facts come from the records, the PDF from the letters package, and the
+issued PDF is kept so that it can be printed again exactly as it went out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session
+
+import letters.data as ld
+from letters.official import render_letter
+from outreach.audit import services as audit
+from outreach.auth.models import StaffUser
+from outreach.calendar import fiscal_year_of
+from outreach.enrolments.models import IssuedLetter
+from outreach.patrons.models import Patron, Proxy
+from outreach.patrons.services import letter_recipient
+from outreach.policy import Policy
+from outreach.types import LetterKind, ProxyRelation, Service
+
+log = logging.getLogger(__name__)
+
+# The kinds as the letters package names them.
+_LETTER_KIND = {
+    LetterKind.APPLICATION_FORM: ld.LetterKind.APPLICATION_FORM,
+    LetterKind.APPROVAL: ld.LetterKind.APPROVAL,
+    LetterKind.REJECTION: ld.LetterKind.REJECTION,
+    LetterKind.RENEWAL_NOTICE: ld.LetterKind.RENEWAL_NOTICE,
+    LetterKind.SERVICE_ENDED: ld.LetterKind.SERVICE_ENDED,
+    LetterKind.OVERDUE: ld.LetterKind.OVERDUE_REMINDER,
+}
+
+
+def library_from_config(config: Mapping[str, Any]) -> ld.Library:
+    """The sending library as configured (LIBRARY_* settings)."""
+    return ld.Library(
+        name=config["LIBRARY_NAME"], section=config["LIBRARY_SECTION"], postal_code=config["LIBRARY_POSTAL_CODE"],
+        address=config["LIBRARY_ADDRESS"], phone=config["LIBRARY_PHONE"], fax=config.get("LIBRARY_FAX", ""),
+        head_title=config.get("LIBRARY_HEAD_TITLE", ""),
+    )
+
+
+def addressee_for(patron: Patron, proxy: Proxy | None) -> ld.Addressee:
+    """The patron at home, or the proxy who receives the letters (○○様方 / 事業所 気付)."""
+    if proxy is not None:
+        return ld.Addressee(
+            postal_code=proxy.postal_code, address_lines=(proxy.address,), name=patron.name,
+            proxy_name=proxy.organisation or proxy.name,
+            proxy_is_organisation=bool(proxy.organisation) and proxy.relation is ProxyRelation.CARE_MANAGER,
+        )
+    return ld.Addressee(postal_code=patron.postal_code, address_lines=tuple(patron.address_lines), name=patron.name)
+
+
+def policy_values(policy: Policy, service: Service) -> dict[str, object]:
+    """Numbers the wording may quote (limits, loan period), from the policy in force."""
+    limits = policy.item_limits(service)
+    values: dict[str, object] = {"loan_period_months": policy.loan_period_months,
+                                 "approval_years": policy.approval_years(service) or ""}
+    if limits is not None:
+        values.update(max_books=limits.max_books, max_av=limits.max_audio_visual)
+    return values
+
+
+def next_serial(session: Session, fiscal_year: int) -> int:
+    """The next 文書番号 serial in the fiscal year (the unique key guards against two at once)."""
+    current = session.scalar(select(func.max(IssuedLetter.serial)).where(IssuedLetter.fiscal_year == fiscal_year))
+    return (current or 0) + 1
+
+
+def issue_letter(
+    session: Session,
+    *,
+    patron: Patron,
+    kind: LetterKind,
+    service: Service,
+    on: date,
+    actor: StaffUser | None,
+    library: ld.Library,
+    number_prefix: str,
+    policy: Policy,
+    application_id: int | None = None,
+    approval_id: int | None = None,
+    **facts: Any,
+) -> IssuedLetter:
+    """Render and keep a letter for the patron, with the next document number of the fiscal year.
+
+    ``facts`` are the kind's own fields of :class:`letters.data.LetterData` (valid_from, rejection_reason …).
+    """
+    fiscal_year = fiscal_year_of(on)
+    serial = next_serial(session, fiscal_year)
+    document_number = f"{number_prefix}第{serial}号"
+    data = ld.LetterData(
+        kind=_LETTER_KIND[kind], library=library, service=service, issued_on=on, document_number=document_number,
+        addressee=addressee_for(patron, letter_recipient(session, patron)), large_print=patron.needs_large_print,
+        contact_person=actor.display_name if actor else "", extra_values=policy_values(policy, service), **facts,
+    )
+    pdf = render_letter(data)
+    letter = IssuedLetter(patron_id=patron.id, kind=kind, service=service, fiscal_year=fiscal_year, serial=serial,
+                          document_number=document_number, issued_on=on, issued_by_id=actor.id if actor else None,
+                          application_id=application_id, approval_id=approval_id,
+                          is_large_print=patron.needs_large_print, pdf=pdf)
+    session.add(letter)
+    session.flush()
+    audit.record(session, actor_id=actor.id if actor else None, actor_username=actor.username if actor else "system",
+                 action="issue_letter", entity_type="patron", entity_id=patron.id, fields=(kind.value,),
+                 detail=f"letter {letter.id}")
+    return letter
+
+
+def application_form(
+    *, library: ld.Library, service: Service, policy: Policy, patron: Patron | None = None,
+    proxy: Proxy | None = None, large_print: bool = False,
+) -> bytes:
+    """様式第1号: blank, or prefilled with what the records already hold (not kept: it is a form)."""
+    applicant = None
+    if patron is not None:
+        applicant = ld.ApplicantDetails(
+            name=patron.name, name_kana=patron.name_kana, birth_date=patron.birth_date,
+            postal_code=patron.postal_code, address=" ".join(patron.address_lines), phone=patron.phone,
+            fax=patron.fax, email=patron.email, card_number=patron.card_number,
+            proxy_name=proxy.name if proxy else "", proxy_phone=proxy.phone if proxy else "",
+            proxy_address=proxy.address if proxy else "", contact_preference=patron.contact_preference.value,
+        )
+        large_print = large_print or patron.needs_large_print
+    return render_letter(ld.LetterData(kind=ld.LetterKind.APPLICATION_FORM, library=library, service=service,
+                                       applicant=applicant, large_print=large_print,
+                                       extra_values=policy_values(policy, service)))
+
+
+def letters_of(session: Session, patron_id: int) -> Sequence[IssuedLetter]:
+    """The patron's issued letters, newest first (without loading the PDFs)."""
+    return session.scalars(select(IssuedLetter).options(defer(IssuedLetter.pdf))
+                           .where(IssuedLetter.patron_id == patron_id)
+                           .order_by(IssuedLetter.issued_on.desc(), IssuedLetter.id.desc())).all()
+
+
+def get_letter(session: Session, letter_id: int) -> IssuedLetter | None:
+    return session.get(IssuedLetter, letter_id)
