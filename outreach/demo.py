@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from outreach.auth import services as auth_services
 from outreach.auth.models import StaffUser
+from outreach.clock import today
 from outreach.patrons import services as patron_services
 from outreach.patrons.models import Patron
 from outreach.types import ContactPreference, ProxyRelation, Role
@@ -57,6 +58,7 @@ def load_demo(session: Session, library_prefecture: str, library_city: str) -> l
         )
         logins.append((username, role, password))
     librarian = accounts[Role.LIBRARIAN]
+    patrons = []
     for data in DEMO_PATRONS:
         data = dict(data)
         address = patron_services.lookup_postal_code(data["postal_code"])
@@ -65,12 +67,73 @@ def load_demo(session: Session, library_prefecture: str, library_city: str) -> l
         patron = patron_services.create_patron(
             session, data=data, actor=librarian, library_prefecture=library_prefecture, library_city=library_city
         )
+        patrons.append(patron)
         if data["contact_preference"] == ContactPreference.PROXY:
             patron_services.add_proxy(session, patron, actor=librarian, data=dict(
                 name="ケアマネ 太郎", name_kana="ケアマネ タロウ", relation=ProxyRelation.CARE_MANAGER,
                 organisation="西宮ケアプランセンター", phone="0798-66-7788", postal_code="662-0911",
                 address="兵庫県西宮市池田町9-9", receives_letters=True))
+    _demo_cases(session, patrons, librarian, accounts[Role.CHIEF])
     return logins
+
+
+def _demo_cases(session: Session, patrons: list[Patron], librarian: StaffUser, chief: StaffUser) -> None:
+    """Evidence, applications and approvals in every state, dated relative to today."""
+    from outreach.enrolments import services as enrolments
+    from outreach.types import (
+        CareLevel,
+        CertificateKind,
+        Channel,
+        DifficultyBasis,
+        DisabilityCategory,
+        Service,
+    )
+
+    on = today()
+    hanako, ichiro, yukari, kiyoshi, michiko, _kazuo = patrons
+
+    def care(patron: Patron, level: CareLevel) -> None:
+        enrolments.add_care_certification(session, patron, actor=librarian, today=on, data=dict(
+            level=level, valid_from=on - timedelta(days=400), valid_until=on + timedelta(days=700),
+            document_seen="介護保険被保険者証", seen_on=on - timedelta(days=30)))
+
+    def difficult(patron: Patron) -> None:
+        enrolments.record_visit_difficulty(session, patron, actor=librarian, today=on, data=dict(
+            is_difficult=True, basis=DifficultyBasis.HOME_VISIT, assessed_on=on - timedelta(days=30)))
+
+    def approved(patron: Patron, service: Service, decided_on: date) -> None:
+        application = enrolments.receive_application(
+            session, patron, service=service, received_on=decided_on - timedelta(days=7), channel=Channel.PHONE,
+            proxy_id=None, note="", actor=librarian, today=decided_on)
+        enrolments.submit_for_decision(session, application, librarian)
+        enrolments.approve(session, application, actor=chief, decided_on=decided_on)
+
+    care(hanako, CareLevel.CARE_3)
+    difficult(hanako)
+    approved(hanako, Service.HOME_DELIVERY, on - timedelta(days=200))
+
+    enrolments.add_certificate(session, ichiro, actor=librarian, today=on, data=dict(
+        kind=CertificateKind.PHYSICAL, category=DisabilityCategory.LIMB, grade="2級", number="",
+        issued_on=date(2015, 6, 1), valid_until=None, document_seen="手帳原本", seen_on=on - timedelta(days=30)))
+    difficult(ichiro)
+    approved(ichiro, Service.HOME_DELIVERY, on - timedelta(days=3 * 365 - 30))  # ends within the lead time
+
+    enrolments.add_certificate(session, yukari, actor=librarian, today=on, data=dict(
+        kind=CertificateKind.PHYSICAL, category=DisabilityCategory.VISUAL, grade="1級", number="",
+        issued_on=date(2001, 4, 1), valid_until=None, document_seen="手帳の写し", seen_on=on - timedelta(days=60)))
+    approved(yukari, Service.MAIL_LOAN, on - timedelta(days=500))
+    approved(yukari, Service.FACE_TO_FACE, on - timedelta(days=100))
+
+    care(kiyoshi, CareLevel.CARE_2)
+    difficult(kiyoshi)
+    waiting = enrolments.receive_application(session, kiyoshi, service=Service.HOME_DELIVERY, received_on=on,
+                                             channel=Channel.MAIL, proxy_id=None, note="ケアマネ経由で郵送",
+                                             actor=librarian, today=on)
+    enrolments.submit_for_decision(session, waiting, librarian)
+
+    care(michiko, CareLevel.CARE_1)  # 要介護1: the rules say no
+    enrolments.receive_application(session, michiko, service=Service.HOME_DELIVERY, received_on=on,
+                                   channel=Channel.COUNTER, proxy_id=None, note="", actor=librarian, today=on)
 
 
 def generate_password() -> str:

@@ -91,8 +91,26 @@ _PAIRS: tuple[tuple[StrEnum, Any], ...] = (  # pairs, not a dict: equal values o
 )
 
 
+def _basis_pairs() -> tuple[tuple[StrEnum, Any], ...]:
+    from outreach.enrolments.rules import Basis
+
+    return (
+        (Basis.HOME_DELIVERY_DISABILITY, _l("Home delivery rules art. 2 (1): disability certificate")),
+        (Basis.HOME_DELIVERY_ELDERLY_CARE, _l("Home delivery rules art. 2 (2): aged 65+ with care level 2 or higher")),
+        (Basis.HOME_DELIVERY_SPECIAL, _l("Home delivery rules art. 2 (3): specially recognised by the chief")),
+        (Basis.MAIL_LOAN_VISUAL, _l("Mail loan rules art. 2: visual impairment certificate")),
+        (Basis.MAIL_LOAN_GRANDFATHERED, _l("Mail loan rules, supplementary provision: registered before the rules")),
+        (Basis.MAIL_LOAN_SPECIAL, _l("Mail loans: specially recognised by the chief")),
+        (Basis.FACE_TO_FACE_VISUAL, _l("Face-to-face reading: visual impairment certificate")),
+        (Basis.FACE_TO_FACE_SPECIAL, _l("Face-to-face reading: specially recognised by the chief")),
+        (Basis.FACE_TO_FACE_OPEN, _l("Face-to-face reading: open to all patrons")),
+    )
+
+
 # Keyed by (enumeration, value): the same value can mean different things in different enumerations.
-_BY_TYPE: dict[tuple[type, str], Any] = {(type(member), member.value): text for member, text in _PAIRS}
+_BY_TYPE: dict[tuple[type, str], Any] = {
+    (type(member), member.value): text for member, text in (*_PAIRS, *_basis_pairs())
+}
 
 
 def label(value: StrEnum | None) -> Any:

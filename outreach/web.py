@@ -15,7 +15,8 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from outreach.auth import services as auth_services
-from outreach.calendar import format_wareki
+from outreach.calendar import age_on, format_wareki
+from outreach.clock import today
 from outreach.db import close_session, get_session, write_intent
 from outreach.labels import label
 from outreach.types import Role
@@ -128,6 +129,8 @@ def init_web(app: Flask) -> None:
         return response
 
     app.jinja_env.globals["attrs"] = _attrs
+    app.jinja_env.globals["age"] = lambda birth: age_on(birth, today())
+    app.jinja_env.globals["basis_label"] = label
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None) -> str:

@@ -530,7 +530,7 @@ class WorkItem:
     patron_name: str
     service: Service
     on: date | None
-    detail: str = ""
+    detail: Any = ""  # a state for applications, the note of a planned visit
     record_id: int | None = None
     is_special: bool = False
 
@@ -540,7 +540,7 @@ def awaiting_decision(session: Session, limit: int = 100) -> list[WorkItem]:
         select(Application, Patron.name).join(Patron, Patron.id == Application.patron_id)
         .where(Application.state.in_(OPEN_STATES)).order_by(Application.received_on, Application.id).limit(limit)
     ).all()
-    return [WorkItem(a.patron_id, name, a.service, a.received_on, a.state.value, a.id) for a, name in rows]
+    return [WorkItem(a.patron_id, name, a.service, a.received_on, a.state, a.id) for a, name in rows]
 
 
 def ending_soon(session: Session, on: date, limit: int = 100) -> list[WorkItem]:
