@@ -98,9 +98,14 @@ class DecisionForm(FlaskForm):
     special_reason = _note(_l("Reason for a special approval (その他特に必要と認めた者)"), 1000)
     rejection_reason = _note(_l("Reason for the rejection"), 1000)
 
-    def validate_rejection_reason(self, field: TextAreaField) -> None:
-        if self.decision.data == "reject" and not (field.data or "").strip():
-            raise ValidationError(_l("A rejection needs a reason; it is printed in the letter."))
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        # Not an inline validator: Optional() on the field would stop it from running when empty.
+        valid = super().validate(extra_validators)
+        if self.decision.data == "reject" and not (self.rejection_reason.data or "").strip():
+            self.rejection_reason.errors = [*self.rejection_reason.errors,
+                                            _l("A rejection needs a reason; it is printed in the letter.")]
+            return False
+        return valid
 
 
 class ApplicationStepForm(FlaskForm):

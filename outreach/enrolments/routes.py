@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -422,7 +434,7 @@ def application_form_pdf():  # type: ignore[no-untyped-def]
 
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    """Inline PDF; send_file writes a Japanese file name the RFC 5987 way (filename*=UTF-8'')."""
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=filename, as_attachment=False,
+                     max_age=0)
 
