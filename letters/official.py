@@ -27,6 +27,7 @@ from letters.data import ApplicantDetails, LetterData, LetterKind
 from letters.fonts import GOTHIC, GOTHIC_BOLD, MINCHO
 from letters.layout import Cell, Flow, Frame, RectOp, TextOp, emit
 from letters.text import width_of, wrap
+from outreach.calendar import age_on  # the age as Japanese law counts it (年齢計算ニ関スル法律)
 
 PAGE_W, PAGE_H = A4
 FULL_SPACE = "\u3000"
@@ -78,10 +79,6 @@ def style_for(large_print: bool) -> Style:
 
 def _d(d: date | None) -> str:
     return wareki(d) if d else ""
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def letter_values(data: LetterData, common: dict[str, Any]) -> dict[str, object]:
@@ -401,7 +398,7 @@ def _applicant_values(a: ApplicantDetails | None, on: date | None, table: dict, 
         name=a.name,
         name_kana=a.name_kana,
         birth_date=_d(a.birth_date),
-        age=_age(a.birth_date, on) if (a.birth_date and on) else "",
+        age=age_on(a.birth_date, on) if (a.birth_date and on) else "",
         postal_code=a.postal_code,
         address=a.address,
         phone=a.phone,

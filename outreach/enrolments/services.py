@@ -5,6 +5,7 @@ Services flush and never commit; the route, command or job that calls them commi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -247,7 +248,7 @@ def decide(
     """What the rules say about this patron and service on ``on``."""
     facts = facts_for(session, [patron.id])[patron.id]
     if special:
-        facts = rules.EligibilityFacts(**{**facts.__dict__, "special_approval": True})
+        facts = dataclasses.replace(facts, special_approval=True)
     return rules.decide_eligibility(facts, service, on, policy or current_policy(session))
 
 
