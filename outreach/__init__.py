@@ -38,8 +38,9 @@ def create_app(testing: bool = False, **overrides: Any) -> Flask:
     from outreach.errors_web import register_error_handlers
     from outreach.main.routes import bp as main_bp
     from outreach.patrons.routes import bp as patrons_bp
+    from outreach.reading.routes import bp as reading_bp
 
-    for bp in (auth_bp, main_bp, patrons_bp, enrolments_bp, admin_bp):
+    for bp in (auth_bp, main_bp, patrons_bp, enrolments_bp, reading_bp, admin_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
     app.cli.add_command(outreach_group)

@@ -169,9 +169,13 @@ def scheduler() -> None:
     run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
+# Each area's commands (imported here, after the group exists).
 from outreach.enrolments.cli import enrolments_group  # noqa: E402
+from outreach.reading.cli import reading_group  # noqa: E402
 
-outreach_group.add_command(enrolments_group)
+for _group in (enrolments_group, reading_group):
+    outreach_group.add_command(_group)
+
 
 
 def main() -> None:

@@ -48,6 +48,8 @@ class Config:
     LIBRARY_HEAD_TITLE = os.environ.get("LIBRARY_HEAD_TITLE", "西宮市立中央図書館長")
     # 文書番号 prefix: letters are numbered 西図読第1号, 第2号 … within each fiscal year.
     LETTER_NUMBER_PREFIX = os.environ.get("LETTER_NUMBER_PREFIX", "西図読")
+    # Printed on home-delivery address labels (mail loans always carry 特定録音物等郵便物).
+    HOME_DELIVERY_POSTAL_MARKING = os.environ.get("HOME_DELIVERY_POSTAL_MARKING", "")
     # The city whose residents the services are for (市内在住): prefecture + city as in postal data.
     LIBRARY_PREFECTURE = os.environ.get("LIBRARY_PREFECTURE", "兵庫県")
     LIBRARY_CITY = os.environ.get("LIBRARY_CITY", "西宮市")

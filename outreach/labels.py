@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from outreach.types import (
     ApplicationState,
     ApprovalStatus,
+    CancelledBy,
     CareLevel,
     CaseNoteKind,
     CertificateKind,
@@ -20,6 +21,9 @@ from outreach.types import (
     EndReason,
     LetterKind,
     ProxyRelation,
+    ReadingKind,
+    ReadingRequestStatus,
+    ReadingSessionState,
     Role,
     Service,
 )
@@ -88,6 +92,21 @@ _PAIRS: tuple[tuple[StrEnum, Any], ...] = (  # pairs, not a dict: equal values o
     (DifficultyBasis.HOME_VISIT, _l("Confirmed on a home visit")),
     (DifficultyBasis.CARE_MANAGER, _l("Care manager's opinion")),
     (DifficultyBasis.DOCUMENT, _l("From certificates or documents")),
+    (ReadingKind.GENERAL, _l("General texts")),
+    (ReadingKind.ENGLISH, _l("English texts")),
+    (ReadingKind.TECHNICAL, _l("Technical texts")),
+    (ReadingKind.BRAILLE_PROOFREADING, _l("Braille proof-reading")),
+    (ReadingRequestStatus.OPEN, _l("Open")),
+    (ReadingRequestStatus.CLOSED, _l("Closed")),
+    (ReadingSessionState.SCHEDULED, _l("Waiting for the volunteer's confirmation")),
+    (ReadingSessionState.CONFIRMED, _l("Confirmed")),
+    (ReadingSessionState.DECLINED, _l("Declined by the volunteer")),
+    (ReadingSessionState.HELD, _l("Held")),
+    (ReadingSessionState.CANCELLED, _l("Cancelled")),
+    (ReadingSessionState.NO_SHOW, _l("Patron did not come")),
+    (CancelledBy.PATRON, _l("On the patron's side")),
+    (CancelledBy.VOLUNTEER, _l("On the volunteer's side")),
+    (CancelledBy.LIBRARY, _l("On the library's side")),
 )
 
 

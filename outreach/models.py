@@ -14,10 +14,24 @@ from outreach.enrolments.models import (
     VisitDifficulty,
 )
 from outreach.patrons.models import Patron, Proxy
+from outreach.reading.models import (
+    ReadingRequest,
+    ReadingRoom,
+    ReadingRoomHours,
+    ReadingSeries,
+    ReadingSession,
+    Volunteer,
+    VolunteerAbsence,
+    VolunteerAvailability,
+    VolunteerRoom,
+    VolunteerSkill,
+)
 from outreach.system.models import JobRun, LibrarySetting
 
 __all__ = [
     "Application", "ApplicationEvent", "Approval", "AuditEvent", "CareCertification", "CaseNote",
     "DisabilityCertificate", "IssuedLetter", "JobRun", "LibrarySetting", "Patron", "Proxy", "ReviewFlag",
     "StaffSession", "StaffUser", "VisitDifficulty",
+    "ReadingRequest", "ReadingRoom", "ReadingRoomHours", "ReadingSeries", "ReadingSession", "Volunteer",
+    "VolunteerAbsence", "VolunteerAvailability", "VolunteerRoom", "VolunteerSkill",
 ]

@@ -148,3 +148,35 @@ class DifficultyBasis(StrEnum):
     HOME_VISIT = "home_visit"  # 職員の訪問で確認
     CARE_MANAGER = "care_manager"  # ケアマネジャー等の意見
     DOCUMENT = "document"  # 手帳・認定等の書類から判断
+
+
+class ReadingKind(StrEnum):
+    """What a volunteer reader can read aloud, and what a face-to-face reading request asks for (対面朗読)."""
+
+    GENERAL = "general"  # 一般の図書・新聞・雑誌
+    ENGLISH = "english"  # 英語の資料
+    TECHNICAL = "technical"  # 専門書（医学・法律・理工など）
+    BRAILLE_PROOFREADING = "braille_proofreading"  # 点訳校正
+
+
+class ReadingRequestStatus(StrEnum):
+    OPEN = "open"  # 受付中: sessions are being scheduled or held
+    CLOSED = "closed"  # 終了
+
+
+class ReadingSessionState(StrEnum):
+    """One face-to-face reading session (対面朗読の1回)."""
+
+    SCHEDULED = "scheduled"  # 日程決定・協力者の確認待ち
+    CONFIRMED = "confirmed"  # 協力者が確認
+    DECLINED = "declined"  # 協力者が辞退: the room and patron stay booked until another reader is assigned
+    HELD = "held"  # 実施
+    CANCELLED = "cancelled"  # 取消
+    NO_SHOW = "no_show"  # 利用者が来館せず
+
+
+class CancelledBy(StrEnum):
+    PATRON = "patron"  # 利用者の都合
+    VOLUNTEER = "volunteer"  # 協力者の都合
+    LIBRARY = "library"  # 図書館の都合
+

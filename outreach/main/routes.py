@@ -8,6 +8,7 @@ from flask_login import current_user
 from outreach.clock import today
 from outreach.db import get_session
 from outreach.enrolments import services as enrolments
+from outreach.reading import services as reading
 from outreach.types import Role
 from outreach.web import CASEWORK, roles_required
 
@@ -18,9 +19,10 @@ bp = Blueprint("main", __name__)
 @roles_required(*Role)
 def dashboard():  # type: ignore[no-untyped-def]
     lists = {}
+    db = get_session()
+    on = today()
+    reading_summary = reading.dashboard_summary(db, today=on, user=current_user)
     if current_user.role in CASEWORK:
-        db = get_session()
-        on = today()
         lists = {
             "awaiting": enrolments.awaiting_decision(db),
             "ending": enrolments.ending_soon(db, on),
@@ -28,7 +30,7 @@ def dashboard():  # type: ignore[no-untyped-def]
             "flags": enrolments.open_review_flags(db),
             "visits": enrolments.planned_visits(db, on),
         }
-    return render_template("main/dashboard.html", lists=lists, on=today(), dashboard_partials=[])
+    return render_template("main/dashboard.html", lists=lists, on=on, reading_summary=reading_summary)
 
 
 @bp.route("/work-lists/<name>")

@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 
 from outreach.enrolments import services
 from outreach.enrolments.jobs import run_daily
-from outreach.enrolments.models import Approval, CareCertification, DisabilityCertificate, IssuedLetter, ReviewFlag
+from outreach.enrolments.models import (
+    Approval,
+    CareCertification,
+    DisabilityCertificate,
+    IssuedLetter,
+    ReviewFlag,
+)
 from outreach.errors import DomainError
 from outreach.system.models import JobRun
 from outreach.types import ApprovalStatus, CaseNoteKind, Channel, EndReason, Service
