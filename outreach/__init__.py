@@ -33,14 +33,17 @@ def create_app(testing: bool = False, **overrides: Any) -> Flask:
 
     from outreach.admin.routes import bp as admin_bp
     from outreach.auth.routes import bp as auth_bp
+    from outreach.catalog.routes import bp as catalog_bp
     from outreach.cli import outreach_group
     from outreach.enrolments.routes import bp as enrolments_bp
     from outreach.errors_web import register_error_handlers
+    from outreach.loans.routes import bp as loans_bp
     from outreach.main.routes import bp as main_bp
     from outreach.patrons.routes import bp as patrons_bp
     from outreach.reading.routes import bp as reading_bp
+    from outreach.shipments.routes import bp as shipments_bp
 
-    for bp in (auth_bp, main_bp, patrons_bp, enrolments_bp, reading_bp, admin_bp):
+    for bp in (auth_bp, main_bp, patrons_bp, enrolments_bp, reading_bp, catalog_bp, loans_bp, shipments_bp, admin_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
     app.cli.add_command(outreach_group)

@@ -170,10 +170,13 @@ def scheduler() -> None:
 
 
 # Each area's commands (imported here, after the group exists).
+from outreach.catalog.cli import catalog_group  # noqa: E402
 from outreach.enrolments.cli import enrolments_group  # noqa: E402
+from outreach.loans.cli import loans_group  # noqa: E402
 from outreach.reading.cli import reading_group  # noqa: E402
+from outreach.shipments.cli import shipments_group  # noqa: E402
 
-for _group in (enrolments_group, reading_group):
+for _group in (enrolments_group, catalog_group, loans_group, shipments_group, reading_group):
     outreach_group.add_command(_group)
 
 

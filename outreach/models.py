@@ -2,6 +2,7 @@
 
 from outreach.audit.models import AuditEvent
 from outreach.auth.models import StaffSession, StaffUser
+from outreach.catalog.models import CatalogImport, CatalogImportRow, CatalogItem
 from outreach.enrolments.models import (
     Application,
     ApplicationEvent,
@@ -13,6 +14,7 @@ from outreach.enrolments.models import (
     ReviewFlag,
     VisitDifficulty,
 )
+from outreach.loans.models import Loan, LoanRequest, LoanRequestLine, ReaderProfile
 from outreach.patrons.models import Patron, Proxy
 from outreach.reading.models import (
     ReadingRequest,
@@ -26,6 +28,7 @@ from outreach.reading.models import (
     VolunteerRoom,
     VolunteerSkill,
 )
+from outreach.shipments.models import PlannedItem, PlannedShipment, Shipment, ShipmentRun
 from outreach.system.models import JobRun, LibrarySetting
 
 __all__ = [
@@ -34,4 +37,6 @@ __all__ = [
     "StaffSession", "StaffUser", "VisitDifficulty",
     "ReadingRequest", "ReadingRoom", "ReadingRoomHours", "ReadingSeries", "ReadingSession", "Volunteer",
     "VolunteerAbsence", "VolunteerAvailability", "VolunteerRoom", "VolunteerSkill",
+    "CatalogImport", "CatalogImportRow", "CatalogItem", "Loan", "LoanRequest", "LoanRequestLine", "ReaderProfile",
+    "PlannedItem", "PlannedShipment", "Shipment", "ShipmentRun",
 ]

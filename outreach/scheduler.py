@@ -34,9 +34,26 @@ def enrolments_daily(app: Flask) -> None:
     _run(app, run_daily, "enrolments.daily")
 
 
+def loans_overdue(app: Flask) -> None:
+    from outreach.loans.jobs import overdue
+
+    _run(app, overdue, "loans.overdue")
+
+
+def shipments_plan(app: Flask) -> None:
+    from outreach.shipments.jobs import scheduled_plan
+
+    _run(app, scheduled_plan, "shipments.plan")
+
+
 JOBS: list[tuple[str, Callable[[Flask], None], dict[str, object]]] = [
     # 06:00 every day: expire approvals, flag changed eligibility, fill the renewal work list.
     ("enrolments.daily", enrolments_daily, {"trigger": "cron", "hour": 6, "minute": 0}),
+    # 06:10 every day: overdue loans (規則第9条2) and the privacy sweep of closed loans.
+    ("loans.overdue", loans_overdue, {"trigger": "cron", "hour": 6, "minute": 10}),
+    # 07:00 every day: on the month's plan day (default: its first open day) plan the month once;
+    # the librarian reviews and commits it. Any other day the job does nothing.
+    ("shipments.plan", shipments_plan, {"trigger": "cron", "hour": 7, "minute": 0}),
 ]
 
 

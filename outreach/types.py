@@ -180,3 +180,44 @@ class CancelledBy(StrEnum):
     VOLUNTEER = "volunteer"  # 協力者の都合
     LIBRARY = "library"  # 図書館の都合
 
+
+class LoanRequestState(StrEnum):
+    """A loan request (貸出申込) for a patron and service."""
+
+    OPEN = "open"  # 受付済み: waiting for the next monthly run
+    DONE = "done"  # 発送済み or nothing left to send
+    CANCELLED = "cancelled"  # 取消
+
+
+class ItemSource(StrEnum):
+    """Why an item is in a request or a shipment."""
+
+    NAMED = "named"  # the patron asked for it (by barcode or title)
+    CHOSEN = "chosen"  # おまかせ: chosen from the reader profile
+
+
+class LoanStatus(StrEnum):
+    ON_LOAN = "on_loan"  # 貸出中
+    RETURNED = "returned"  # 返却済み
+    LOST = "lost"  # 紛失
+
+
+class RunState(StrEnum):
+    """The monthly shipment run (月次発送) of one month."""
+
+    PLANNED = "planned"  # 計画済み: the librarian reviews and adjusts the plan
+    COMMITTING = "committing"  # 確定処理中 (resumable: the next run completes it)
+    COMMITTED = "committed"  # 確定済み
+
+
+class SkipReason(StrEnum):
+    """Why a patron gets no shipment this month."""
+
+    APPROVAL_EXPIRED = "approval_expired"  # 承認期間満了
+    SERVICE_ENDED = "service_ended"  # 利用終了
+    NOT_APPROVED = "not_approved"  # 承認・登録なし
+    OVERDUE = "overdue"  # 延滞資料あり（規則第9条2）
+    ALREADY_SHIPPED = "already_shipped"  # 今月発送済み
+    NOTHING_REQUESTED = "nothing_requested"  # 申込みも読書プロフィールもない
+    NOTHING_AVAILABLE = "nothing_available"  # 申込資料がどれも貸出できない
+    HELD = "held"  # 職員が今月の発送を見合わせた

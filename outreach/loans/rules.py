@@ -7,7 +7,9 @@ Sources: 宅配サービス実施要綱 第6条 (図書15冊・視聴覚資料2�
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -150,6 +152,73 @@ def _item_problems(item: ItemFact, service: Service, limits: ItemLimits) -> list
     return problems
 
 
+def evaluate_request(
+    service: Service, items: Sequence[ItemFact], policy: Policy = DEFAULT_POLICY
+) -> list[list[Violation]]:
+    """For each item, in request order, the rules it breaks ([] when it can go).
+
+    Per-item exclusions come first; excluded items (not lendable, unsuitable, unavailable, wrong
+    material type, duplicates) do not count towards the limits (宅配要綱第6条ただし書). Items over a
+    limit are the later ones, so the first ones asked for are the ones that go.
+    """
+    limits = policy.item_limits(service)
+    if limits is None:
+        raise ServiceHasNoLoansError(
+            "loan.service_has_no_loans",
+            "このサービスでは資料の貸出はありません",
+            f"The service {service.value} does not lend items",
+        )
+    result: list[list[Violation]] = []
+    seen: set[str] = set()
+    books = audio_visual = 0
+    book_ja, book_en = _book_words(limits)
+    per_ja, per_en = _PER_LOAN_JA[service], _PER_LOAN_EN[service]
+    for item in items:
+        if item.barcode in seen:
+            result.append([
+                Violation(
+                    ViolationCode.DUPLICATE_ITEM,
+                    f"{item.barcode}: 同じ資料が2回申し込まれています",
+                    f"{item.barcode}: the same item is requested twice",
+                    item.barcode,
+                )
+            ])
+            continue
+        seen.add(item.barcode)
+        problems = _item_problems(item, service, limits)
+        if problems:
+            result.append(problems)
+            continue
+        if item.material_type.is_audio_visual:
+            audio_visual += 1
+            if audio_visual > limits.max_audio_visual:
+                result.append([
+                    Violation(
+                        ViolationCode.TOO_MANY_AUDIO_VISUAL,
+                        f"視聴覚資料は{per_ja}{limits.max_audio_visual}点までです"
+                        f"（{audio_visual}点目：{item.barcode}）",
+                        f"At most {limits.max_audio_visual} audio-visual items {per_en} "
+                        f"({_ordinal(audio_visual)}: {item.barcode})",
+                        item.barcode,
+                    )
+                ])
+                continue
+        else:
+            books += 1
+            if books > limits.max_books:
+                result.append([
+                    Violation(
+                        ViolationCode.TOO_MANY_BOOKS,
+                        f"{book_ja}は{per_ja}{limits.max_books}冊までです（{books}冊目：{item.barcode}）",
+                        f"At most {limits.max_books} {book_en} {per_en} ({_ordinal(books)}: {item.barcode})",
+                        item.barcode,
+                    )
+                ])
+                continue
+        result.append([])
+    return result
+
+
 def check_request_limits(
     service: Service, items: Sequence[ItemFact], policy: Policy = DEFAULT_POLICY
 ) -> list[Violation]:
@@ -159,59 +228,7 @@ def check_request_limits(
     towards the limits (宅配要綱第6条ただし書). Items over a limit are named in request order, so the
     first ones asked for are the ones that go.
     """
-    limits = policy.item_limits(service)
-    if limits is None:
-        raise ServiceHasNoLoansError(
-            "loan.service_has_no_loans",
-            "このサービスでは資料の貸出はありません",
-            f"The service {service.value} does not lend items",
-        )
-    violations: list[Violation] = []
-    seen: set[str] = set()
-    books = audio_visual = 0
-    book_ja, book_en = _book_words(limits)
-    per_ja, per_en = _PER_LOAN_JA[service], _PER_LOAN_EN[service]
-    for item in items:
-        if item.barcode in seen:
-            violations.append(
-                Violation(
-                    ViolationCode.DUPLICATE_ITEM,
-                    f"{item.barcode}: 同じ資料が2回申し込まれています",
-                    f"{item.barcode}: the same item is requested twice",
-                    item.barcode,
-                )
-            )
-            continue
-        seen.add(item.barcode)
-        problems = _item_problems(item, service, limits)
-        if problems:
-            violations.extend(problems)
-            continue
-        if item.material_type.is_audio_visual:
-            audio_visual += 1
-            if audio_visual > limits.max_audio_visual:
-                violations.append(
-                    Violation(
-                        ViolationCode.TOO_MANY_AUDIO_VISUAL,
-                        f"視聴覚資料は{per_ja}{limits.max_audio_visual}点までです"
-                        f"（{audio_visual}点目：{item.barcode}）",
-                        f"At most {limits.max_audio_visual} audio-visual items {per_en} "
-                        f"({_ordinal(audio_visual)}: {item.barcode})",
-                        item.barcode,
-                    )
-                )
-        else:
-            books += 1
-            if books > limits.max_books:
-                violations.append(
-                    Violation(
-                        ViolationCode.TOO_MANY_BOOKS,
-                        f"{book_ja}は{per_ja}{limits.max_books}冊までです（{books}冊目：{item.barcode}）",
-                        f"At most {limits.max_books} {book_en} {per_en} ({_ordinal(books)}: {item.barcode})",
-                        item.barcode,
-                    )
-                )
-    return violations
+    return [v for problems in evaluate_request(service, items, policy) for v in problems]
 
 
 def check_overdue_restriction(overdue_items: int, policy: Policy = DEFAULT_POLICY) -> list[Violation]:
@@ -225,3 +242,216 @@ def check_overdue_restriction(overdue_items: int, policy: Policy = DEFAULT_POLIC
             f"{overdue_items} item(s) are overdue: no new loan until they are returned",
         )
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# "Choose for me" (おまかせ選書): available items that match a reader profile
+
+
+@dataclass(frozen=True)
+class ProfileTerm:
+    """A word from a reader profile: its folded key (for matching) and the words staff typed."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ReaderPreferences:
+    """A reader profile as the selection reads it."""
+
+    subjects: tuple[ProfileTerm, ...] = ()
+    authors: tuple[ProfileTerm, ...] = ()
+    formats: tuple[MaterialType, ...] = ()  # empty: any format the service allows
+    exclusions: tuple[str, ...] = ()  # folded keys; an item whose subjects, title or author contain one is left out
+    items_per_month: int = 5
+
+
+@dataclass(frozen=True)
+class SelectableItem:
+    """An available item as the catalogue stream gives it to the selection."""
+
+    item_id: int
+    barcode: str
+    title: str
+    material_type: MaterialType
+    author_key: str = ""
+    subject_keys: tuple[str, ...] = ()
+    title_key: str = ""
+
+
+@dataclass
+class SelectionWant:
+    """A patron who asked for (or gets every month) a selection, and how much room is left."""
+
+    patron_id: int
+    service: Service
+    preferences: ReaderPreferences
+    books_room: int
+    audio_visual_room: int
+    total_room: int
+    allowed: tuple[MaterialType, ...]
+    history: frozenset[int] = frozenset()  # items lent before (only with reading-history consent)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A chosen item and why it was chosen."""
+
+    item: SelectableItem
+    reason_ja: str
+    reason_en: str
+
+
+_ANY = ("*", "")
+_TRIES_PER_ITEM = 32  # bound on the patrons tried for one item, so one popular subject cannot go quadratic
+
+
+def _room_for(want: SelectionWant, material: MaterialType) -> bool:
+    if want.total_room <= 0:
+        return False
+    return want.audio_visual_room > 0 if material.is_audio_visual else want.books_room > 0
+
+
+def _full(want: SelectionWant) -> bool:
+    return want.total_room <= 0 or (want.books_room <= 0 and want.audio_visual_room <= 0)
+
+
+def _accepts(want: SelectionWant, item: SelectableItem) -> bool:
+    prefs = want.preferences
+    if item.material_type not in want.allowed:
+        return False
+    if prefs.formats and item.material_type not in prefs.formats:
+        return False
+    if not _room_for(want, item.material_type) or item.item_id in want.history:
+        return False
+    for word in prefs.exclusions:
+        if word in item.title_key or word in item.author_key or any(word in s for s in item.subject_keys):
+            return False
+    return True
+
+
+def _reason(want: SelectionWant, kind: str, key: str, item: SelectableItem) -> tuple[str, str]:
+    prefs = want.preferences
+    if kind == "a":
+        label = next((t.label for t in prefs.authors if t.key == key), key)
+        return f"著者「{label}」が読書プロフィールに一致", f"author '{label}' is in the reader profile"
+    if kind == "s":
+        label = next((t.label for t in prefs.subjects if t.key == key), key)
+        return f"件名「{label}」が読書プロフィールに一致", f"subject '{label}' is in the reader profile"
+    if kind == "f":
+        return (f"希望の形式（{_MATERIAL_JA[item.material_type]}）",
+                f"preferred format ({_MATERIAL_EN[item.material_type]})")
+    return "おまかせ（条件の指定なし）", "no preference given: any suitable item"
+
+
+def _acceptable_types(want: SelectionWant) -> tuple[MaterialType, ...]:
+    """The material types the service allows and the profile asks for (all allowed ones if it names none)."""
+    formats = want.preferences.formats
+    return tuple(m for m in want.allowed if not formats or m in formats)
+
+
+def _want_keys(prefs: ReaderPreferences) -> list[tuple[str, str]]:
+    keys = [("a", t.key) for t in prefs.authors] + [("s", t.key) for t in prefs.subjects]
+    if keys:
+        return keys
+    if prefs.formats:
+        return [("f", m.value) for m in prefs.formats]
+    return [_ANY]
+
+
+def choose_items(
+    wants: Sequence[SelectionWant], catalogue: Iterable[SelectableItem], taken: set[int] | None = None
+) -> dict[tuple[int, Service], list[Choice]]:
+    """Choose items for every want in one pass over the catalogue stream (newest items first, say).
+
+    An item goes to at most one patron and never to one who had it before (reading history, with
+    consent) or whose profile excludes it; it must be of a format the service allows (and the
+    profile asks for, if it names formats) and fit the room left under the limits. An author match
+    is tried before a subject match; patrons who share a subject take turns, so a popular subject is
+    shared out. ``taken`` (item ids already planned) is updated. Linear in catalogue size.
+    """
+    taken = taken if taken is not None else set()
+    # One queue per profile key *and material type*: a patron waits only where the items are of a type
+    # they can take, so an item is offered to patrons who would accept it (the pass stays linear).
+    queues: dict[tuple[str, str, MaterialType], deque[int]] = {}
+    for index, want in enumerate(wants):
+        if _full(want):
+            continue
+        for kind, key in _want_keys(want.preferences):
+            for material in _acceptable_types(want):
+                queues.setdefault((kind, key, material), deque()).append(index)
+    result: dict[tuple[int, Service], list[Choice]] = {}
+    open_wants = sum(1 for w in wants if not _full(w))
+    if not queues or open_wants == 0:
+        return result
+    for item in catalogue:
+        if item.item_id in taken:
+            continue
+        keys: list[tuple[str, str]] = []
+        if item.author_key:
+            keys.append(("a", item.author_key))
+        keys.extend(("s", k) for k in item.subject_keys)
+        keys.append(("f", item.material_type.value))
+        keys.append(_ANY)
+        placed = False
+        for kind, key in keys:
+            queue = queues.get((kind, key, item.material_type))
+            if not queue:
+                continue
+            for _ in range(min(len(queue), _TRIES_PER_ITEM)):
+                index = queue.popleft()
+                want = wants[index]
+                if not _room_for(want, item.material_type):
+                    continue  # no room left for this kind of item: dropped from this queue for good
+                if not _accepts(want, item):
+                    queue.append(index)
+                    continue
+                ja, en = _reason(want, kind, key, item)
+                result.setdefault((want.patron_id, want.service), []).append(Choice(item, ja, en))
+                taken.add(item.item_id)
+                want.total_room -= 1
+                if item.material_type.is_audio_visual:
+                    want.audio_visual_room -= 1
+                else:
+                    want.books_room -= 1
+                if _full(want):
+                    open_wants -= 1
+                elif _room_for(want, item.material_type):
+                    queue.append(index)
+                placed = True
+                break
+            if placed:
+                break
+        if open_wants <= 0:
+            break
+    return result
+
+
+def preferences_from_text(
+    subjects: str, authors: str, formats: Iterable[MaterialType], exclusions: str, items_per_month: int,
+    fold: Callable[[str], str],
+) -> ReaderPreferences:
+    """A reader profile as typed by staff (words separated by 「、」「,」 or new lines) → preferences.
+
+    ``fold`` is the search-key function (script and width folding) shared with the catalogue keys.
+    """
+
+    def terms(text: str) -> tuple[ProfileTerm, ...]:
+        out: dict[str, ProfileTerm] = {}
+        for word in _WORDS.split(text or ""):
+            word = word.strip()
+            if word and fold(word) and fold(word) not in out:
+                out[fold(word)] = ProfileTerm(fold(word), word)
+        return tuple(out.values())
+
+    return ReaderPreferences(
+        subjects=terms(subjects),
+        authors=terms(authors),
+        formats=tuple(dict.fromkeys(formats)),
+        exclusions=tuple(t.key for t in terms(exclusions)),
+        items_per_month=items_per_month,
+    )
+
+
+_WORDS = re.compile(r"[、,，;；/／|｜\n\r]+")

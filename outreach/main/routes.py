@@ -9,6 +9,7 @@ from outreach.clock import today
 from outreach.db import get_session
 from outreach.enrolments import services as enrolments
 from outreach.reading import services as reading
+from outreach.shipments import services as shipments
 from outreach.types import Role
 from outreach.web import CASEWORK, roles_required
 
@@ -22,7 +23,9 @@ def dashboard():  # type: ignore[no-untyped-def]
     db = get_session()
     on = today()
     reading_summary = reading.dashboard_summary(db, today=on, user=current_user)
+    shipments_summary = None
     if current_user.role in CASEWORK:
+        shipments_summary = shipments.dashboard_summary(db, on)
         lists = {
             "awaiting": enrolments.awaiting_decision(db),
             "ending": enrolments.ending_soon(db, on),
@@ -30,7 +33,8 @@ def dashboard():  # type: ignore[no-untyped-def]
             "flags": enrolments.open_review_flags(db),
             "visits": enrolments.planned_visits(db, on),
         }
-    return render_template("main/dashboard.html", lists=lists, on=on, reading_summary=reading_summary)
+    return render_template("main/dashboard.html", lists=lists, on=on, reading_summary=reading_summary,
+                           shipments_summary=shipments_summary)
 
 
 @bp.route("/work-lists/<name>")

@@ -44,12 +44,12 @@ def test_librarian_records_evidence_and_chief_decides(page, live_server, browser
     assert check_accessibility(page) == []
 
     # The demo's 高橋 清 waits for the chief.
-    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="申込").click()
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="申込", exact=True).click()
     expect(page.get_by_role("link", name="高橋 清")).to_be_visible()
     page.get_by_role("button", name="ログアウト").click()
 
     _login(page, live_server, "chief")
-    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="申込").click()
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="申込", exact=True).click()
     page.get_by_role("link", name="高橋 清").click()
     expect(page.get_by_text("宅配サービス: 要件を満たしています")).to_be_visible()
     assert check_accessibility(page) == []

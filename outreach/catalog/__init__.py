@@ -1,0 +1,1 @@
+"""The catalogue of items the outreach desk lends, and its import from the main system."""

@@ -1,0 +1,1 @@
+"""The monthly shipment run: plan, commit, labels, slips, pick list."""

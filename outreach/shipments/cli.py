@@ -1,0 +1,187 @@
+"""`outreach shipments ...`: plan, preview (--dry-run), commit and print a month's run."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from outreach.db import database
+from outreach.errors import DomainError
+from outreach.types import RunState
+
+shipments_group = AppGroup("shipments", help="The monthly shipment run (plan, commit, labels, slips).")
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _fail(exc: DomainError) -> click.ClickException:
+    return click.ClickException(exc.message("en"))
+
+
+def _echo_summary(month: str, shipping_on: date, due_on: date, shipments: int, items: int, excluded: int,
+                  by_reason: dict) -> None:  # type: ignore[type-arg]
+    click.echo(f"Month {month}: shipping {shipping_on.isoformat()}, due {due_on.isoformat()}")
+    click.echo(f"  shipments: {shipments}, items: {items}, not sent: {excluded}")
+    for reason, count in by_reason.items():
+        click.echo(f"    {reason.value}: {count}")
+
+
+@shipments_group.command("plan")
+@click.option("--month", required=True, help="Target month, e.g. 2026-12.")
+@click.option("--shipping-date", default=None, help="An open day in the month (default: the first open day).")
+@click.option("--replace", is_flag=True, help="Plan again a month already planned (not yet committed).")
+def plan(month: str, shipping_date: str | None, replace: bool) -> None:
+    """Plan a month and store the plan for review; nothing is lent until it is committed."""
+    from outreach.clock import today as local_today
+    from outreach.shipments import services
+
+    try:
+        with database.session_scope() as session:
+            run = services.plan_run(session, month=month, today=local_today(), shipping_on=_date(shipping_date),
+                                    replace=replace)
+            counts = services.plan_counts(session, run)
+            _echo_summary(run.month, run.shipping_on, run.due_on, counts["shipments"], counts["items"],
+                          counts["excluded"], counts["by_reason"])
+    except DomainError as exc:
+        raise _fail(exc) from None
+    click.echo("Planned. Review it in the application, then commit.")
+
+
+@shipments_group.command("run")
+@click.option("--month", required=True, help="Target month, e.g. 2026-12.")
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--replan", is_flag=True, help="Plan again first if the month was planned but not committed.")
+@click.option("--shipping-date", default=None, help="An open day in the month (default: the first open day).")
+@click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(1, 10000),
+              help="Shipments written per transaction.")
+def run(month: str, dry_run: bool, replan: bool, shipping_date: str | None, chunk_size: int) -> None:
+    """Plan (if needed) and commit a month. Safe to repeat: a committed month adds nothing, an
+    interrupted one is completed."""
+    from outreach.clock import today as local_today
+    from outreach.shipments import rules, services
+    from outreach.shipments.jobs import commit_month
+
+    today = local_today()
+    try:
+        if dry_run:
+            with database.session_scope(write=False) as session:
+                choice, summary, _decisions = services.dry_run(session, month=month, today=today,
+                                                               shipping_on=_date(shipping_date))
+            _echo_summary(choice.month, choice.shipping_on, choice.due_on, summary.shipments, summary.items,
+                          summary.excluded, summary.by_reason)
+            click.echo("Dry run: nothing was saved.")
+            return
+        with database.session_scope() as session:
+            year, number = rules.parse_month(month, today)
+            key = rules.month_key(year, number)
+            existing = services.run_for_month(session, key)
+            if existing is not None and existing.state is RunState.COMMITTED:
+                click.echo(f"{key} is already committed ({existing.shipments_done} shipments): nothing added.")
+                return
+            if existing is None or (replan and existing.state is RunState.PLANNED):
+                existing = services.plan_run(session, month=key, today=today, shipping_on=_date(shipping_date),
+                                             replace=existing is not None)
+            run_id = existing.id
+        assert run_id is not None
+        outcome = commit_month(run_id, chunk_size=chunk_size,
+                               on_chunk=lambda o: click.echo(f"  ... {o.shipments} shipments written"))
+    except DomainError as exc:
+        raise _fail(exc) from None
+    verb = "Completed the interrupted run of" if outcome.resumed else "Committed"
+    click.echo(f"{verb} {outcome.month}: {outcome.shipments} shipments, {outcome.items} items"
+               + (f", {outcome.dropped} items no longer available" if outcome.dropped else "") + ".")
+
+
+@shipments_group.command("commit")
+@click.option("--month", required=True, help="A planned month, e.g. 2026-12.")
+@click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(1, 10000))
+def commit(month: str, chunk_size: int) -> None:
+    """Commit the stored plan of a month (or complete an interrupted commit)."""
+    from outreach.shipments import services
+    from outreach.shipments.jobs import commit_month
+
+    with database.session_scope(write=False) as session:
+        existing = services.run_for_month(session, month.strip())
+        run_id = existing.id if existing else None
+    if run_id is None:
+        raise click.ClickException(f"There is no plan for {month}: plan it first.")
+    try:
+        outcome = commit_month(run_id, chunk_size=chunk_size)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Committed {outcome.month}: {outcome.shipments} shipments, {outcome.items} items.")
+
+
+@shipments_group.command("status")
+@click.option("--month", required=True)
+def status(month: str) -> None:
+    """The state and progress of a month's run."""
+    from outreach.shipments import services
+
+    with database.session_scope(write=False) as session:
+        existing = services.run_for_month(session, month.strip())
+        if existing is None:
+            raise click.ClickException(f"There is no run for {month}.")
+        p = services.progress(session, existing)
+        click.echo(f"{existing.month}: {p.state.value}; {p.shipments_done}/{p.shipments_planned} shipments, "
+                   f"{p.items_done}/{p.items_planned} items" + (" (stopped: run commit to complete it)" if p.is_stalled else ""))
+
+
+DOCUMENT_KINDS = ("labels", "return-labels", "slips", "pick-list", "addresses")
+
+
+@shipments_group.command("print")
+@click.option("--month", required=True)
+@click.option("--kind", type=click.Choice(DOCUMENT_KINDS), required=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--template", default="12up", show_default=True, help="Label sheet: 12up, 18up or 24up.")
+@click.option("--start", default=1, show_default=True, type=int, help="First label position on the sheet.")
+@click.option("--offset-x", default=0.0, type=float, help="Printer calibration, mm to the right.")
+@click.option("--offset-y", default=0.0, type=float, help="Printer calibration, mm down.")
+def print_documents(month: str, kind: str, out_path: str, template: str, start: int, offset_x: float,
+                    offset_y: float) -> None:
+    """Write a committed month's labels, return labels, slips, pick list (PDF) or addresses (CSV)."""
+    from letters.labels import LABEL_TEMPLATES, UnknownTemplate, render_labels
+    from letters.slips import render_pick_list, render_slips
+    from outreach.clock import today as local_today
+    from outreach.shipments import documents, services
+
+    if kind in ("labels", "return-labels") and template not in LABEL_TEMPLATES:
+        raise click.ClickException(f"There is no label template {template!r} (use {', '.join(LABEL_TEMPLATES)}).")
+    cfg = current_app.config
+    marking = cfg.get("HOME_DELIVERY_POSTAL_MARKING", "")
+    with database.session_scope(write=False) as session:
+        existing = services.run_for_month(session, month.strip())
+        if existing is None or not documents.run_has_shipments(session, existing):
+            raise click.ClickException(f"{month} has no committed shipments to print.")
+        library = documents.library_from_config(cfg)
+        try:
+            if kind in ("labels", "return-labels"):
+                data = render_labels(documents.label_data(session, existing, library, return_labels=kind == "return-labels",
+                                                          home_delivery_marking=marking),
+                                     template, start, (offset_x, offset_y))
+            elif kind == "slips":
+                data = render_slips(documents.slip_data(session, existing, library))
+            elif kind == "pick-list":
+                data = render_pick_list(documents.pick_lines(session, existing), presorted=True, printed_on=local_today())
+            else:
+                buf = io.StringIO()
+                csv.writer(buf).writerows(documents.address_rows(session, existing, home_delivery_marking=marking))
+                data = buf.getvalue().encode("utf-8-sig")
+        except (UnknownTemplate, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+    Path(out_path).write_bytes(data)
+    click.echo(f"Wrote {out_path} ({len(data)} bytes).")
