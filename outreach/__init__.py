@@ -41,9 +41,11 @@ def create_app(testing: bool = False, **overrides: Any) -> Flask:
     from outreach.main.routes import bp as main_bp
     from outreach.patrons.routes import bp as patrons_bp
     from outreach.reading.routes import bp as reading_bp
+    from outreach.reports.routes import bp as reports_bp
     from outreach.shipments.routes import bp as shipments_bp
+    from outreach.system.routes import bp as system_bp
 
-    for bp in (auth_bp, main_bp, patrons_bp, enrolments_bp, reading_bp, catalog_bp, loans_bp, shipments_bp, admin_bp):
+    for bp in (auth_bp, main_bp, patrons_bp, enrolments_bp, reading_bp, reports_bp, system_bp, catalog_bp, loans_bp, shipments_bp, admin_bp):
         app.register_blueprint(bp)
     register_error_handlers(app)
     app.cli.add_command(outreach_group)

@@ -174,9 +174,10 @@ from outreach.catalog.cli import catalog_group  # noqa: E402
 from outreach.enrolments.cli import enrolments_group  # noqa: E402
 from outreach.loans.cli import loans_group  # noqa: E402
 from outreach.reading.cli import reading_group  # noqa: E402
+from outreach.reports.cli import reports_group  # noqa: E402
 from outreach.shipments.cli import shipments_group  # noqa: E402
 
-for _group in (enrolments_group, catalog_group, loans_group, shipments_group, reading_group):
+for _group in (enrolments_group, catalog_group, loans_group, shipments_group, reading_group, reports_group):
     outreach_group.add_command(_group)
 
 

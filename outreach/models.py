@@ -28,10 +28,12 @@ from outreach.reading.models import (
     VolunteerRoom,
     VolunteerSkill,
 )
+from outreach.reports.models import HistoricalFigure
 from outreach.shipments.models import PlannedItem, PlannedShipment, Shipment, ShipmentRun
 from outreach.system.models import JobRun, LibrarySetting
 
 __all__ = [
+    "HistoricalFigure",
     "Application", "ApplicationEvent", "Approval", "AuditEvent", "CareCertification", "CaseNote",
     "DisabilityCertificate", "IssuedLetter", "JobRun", "LibrarySetting", "Patron", "Proxy", "ReviewFlag",
     "StaffSession", "StaffUser", "VisitDifficulty",
