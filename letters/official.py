@@ -501,7 +501,7 @@ def _row_text(row: dict, a: ApplicantDetails | None, v: dict, table: dict) -> st
         parts = []
         for opt in row["options"]:
             mark = on if opt["key"] in chosen_set else off
-            text = f"{mark}{opt['text']}"
+            text = mark + wording.fill(opt["text"], v, where="options.text")
             if "detail" in opt:
                 d = (
                     detail_value

@@ -55,12 +55,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine; on SQLite set WAL, foreign keys, a busy timeout and immediate write transactions."""
+    """Create the engine; on SQLite set WAL, foreign keys, a busy timeout and immediate write transactions.
+
+    SQL parameters are hidden from error messages: they can pair a patron with an item (who read what),
+    and errors end up in logs and on status pages.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
         _configure_sqlite(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
     return engine
 
 

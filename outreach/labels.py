@@ -152,7 +152,7 @@ def _basis_pairs() -> tuple[tuple[StrEnum, Any], ...]:
 
     return (
         (Basis.HOME_DELIVERY_DISABILITY, _l("Home delivery rules art. 2 (1): disability certificate")),
-        (Basis.HOME_DELIVERY_ELDERLY_CARE, _l("Home delivery rules art. 2 (2): aged 65+ with care level 2 or higher")),
+        (Basis.HOME_DELIVERY_ELDERLY_CARE, _l("Home delivery rules art. 2 (2): elderly with a qualifying care level")),
         (Basis.HOME_DELIVERY_SPECIAL, _l("Home delivery rules art. 2 (3): specially recognised by the chief")),
         (Basis.MAIL_LOAN_VISUAL, _l("Mail loan rules art. 2: visual impairment certificate")),
         (Basis.MAIL_LOAN_GRANDFATHERED, _l("Mail loan rules, supplementary provision: registered before the rules")),

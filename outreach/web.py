@@ -54,8 +54,8 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-STAFF = (Role.ADMIN, Role.CHIEF, Role.LIBRARIAN)  # may see patron records
-CASEWORK = (Role.CHIEF, Role.LIBRARIAN)
+STAFF = (Role.ADMIN, Role.CHIEF, Role.LIBRARIAN)  # staff, not volunteers (no patron records for admins)
+CASEWORK = (Role.CHIEF, Role.LIBRARIAN)  # may see patron records and what they borrow
 
 
 def login_policy() -> auth_services.LoginPolicy:

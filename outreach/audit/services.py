@@ -62,3 +62,9 @@ def list_events(
         .offset((max(page, 1) - 1) * page_size)
     ).all()
     return rows, total
+
+
+def record_export(session: Session, actor: object, what: str, detail: str = "") -> None:
+    """A download carrying personal data (labels, slips, address lists, letters): who took it and when."""
+    record(session, actor_id=getattr(actor, "id", None), actor_username=getattr(actor, "username", "system"),
+           action="export", entity_type=what, detail=detail)

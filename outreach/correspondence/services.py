@@ -21,7 +21,7 @@ from outreach.enrolments.models import IssuedLetter
 from outreach.patrons.models import Patron, Proxy
 from outreach.patrons.services import letter_recipient
 from outreach.policy import Policy
-from outreach.types import LetterKind, ProxyRelation, Service
+from outreach.types import CareLevel, LetterKind, ProxyRelation, Service
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,12 @@ _LETTER_KIND = {
     LetterKind.RENEWAL_NOTICE: ld.LetterKind.RENEWAL_NOTICE,
     LetterKind.SERVICE_ENDED: ld.LetterKind.SERVICE_ENDED,
     LetterKind.OVERDUE: ld.LetterKind.OVERDUE_REMINDER,
+}
+
+
+CARE_LEVEL_JA = {
+    CareLevel.SUPPORT_1: "要支援１", CareLevel.SUPPORT_2: "要支援２", CareLevel.CARE_1: "要介護１",
+    CareLevel.CARE_2: "要介護２", CareLevel.CARE_3: "要介護３", CareLevel.CARE_4: "要介護４", CareLevel.CARE_5: "要介護５",
 }
 
 
@@ -60,7 +66,9 @@ def policy_values(policy: Policy, service: Service) -> dict[str, object]:
     """Numbers the wording may quote (limits, loan period), from the policy in force."""
     limits = policy.item_limits(service)
     values: dict[str, object] = {"loan_period_months": policy.loan_period_months,
-                                 "approval_years": policy.approval_years(service) or ""}
+                                 "approval_years": policy.approval_years(service) or "",
+                                 "min_age": policy.home_delivery_min_age,
+                                 "min_care_level": CARE_LEVEL_JA[policy.home_delivery_min_care_level]}
     if limits is not None:
         values.update(max_books=limits.max_books, max_av=limits.max_audio_visual)
     return values

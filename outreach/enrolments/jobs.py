@@ -45,7 +45,7 @@ def run_daily(session: Session, on: date, *, force: bool = False) -> DailySummar
     patron_ids = session.scalars(select(Approval.patron_id).where(
         Approval.status == ApprovalStatus.ACTIVE, services.in_force_condition(on)).distinct()).all()
     flagged = services.check_for_review(session, patron_ids, on)
-    summary = DailySummary(True, expired, flagged, len(services.ending_soon(session, on, limit=100000)))
+    summary = DailySummary(True, expired, flagged, services.ending_soon_count(session, on))
     if run is not None:
         finish_job_run(run, str(summary))
     log.info("enrolments daily job for %s: %s", on.isoformat(), summary)

@@ -532,9 +532,10 @@ def is_renewal_due(valid_until: date | None, on: date, policy: Policy = DEFAULT_
     return on >= valid_until - timedelta(days=policy.renewal_notice_days)
 
 
-def is_approval_in_force(valid_from: date, valid_until: date | None, on: date) -> bool:
-    """Whether an approval covers ``on`` (both ends included); after it ends no shipment goes out."""
-    return valid_from <= on and (valid_until is None or on <= valid_until)
+def is_approval_in_force(valid_from: date, valid_until: date | None, on: date, ended_on: date | None = None) -> bool:
+    """Whether an approval covers ``on`` (both ends included) and the service was not ended before it;
+    after that no shipment goes out. enrolments.services.in_force_condition is the same rule in SQL."""
+    return valid_from <= on and (valid_until is None or on <= valid_until) and (ended_on is None or on <= ended_on)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -544,8 +544,7 @@ def awaiting_decision(session: Session, limit: int = 100) -> list[WorkItem]:
     return [WorkItem(a.patron_id, name, a.service, a.received_on, a.state, a.id) for a, name in rows]
 
 
-def ending_soon(session: Session, on: date, limit: int = 100) -> list[WorkItem]:
-    """Approvals in force that end within the renewal lead time, with no renewal taken or granted yet."""
+def _ending_soon_stmt(session: Session, on: date, columns: Any) -> Any:
     policy = current_policy(session)
     horizon = on + timedelta(days=policy.renewal_notice_days)
     successor = aliased(Approval)
@@ -553,13 +552,22 @@ def ending_soon(session: Session, on: date, limit: int = 100) -> list[WorkItem]:
         Application.patron_id == Approval.patron_id, Application.service == Approval.service,
         Application.state.in_(OPEN_STATES)).exists()
     renewed = select(successor.id).where(successor.previous_approval_id == Approval.id).exists()
+    return select(*columns).where(in_force_condition(on), Approval.valid_until.is_not(None),
+                                  Approval.valid_until <= horizon, ~renewal_open, ~renewed)
+
+
+def ending_soon(session: Session, on: date, limit: int = 100) -> list[WorkItem]:
+    """Approvals in force that end within the renewal lead time, with no renewal taken or granted yet."""
     rows = session.execute(
-        select(Approval, Patron.name).join(Patron, Patron.id == Approval.patron_id)
-        .where(in_force_condition(on), Approval.valid_until.is_not(None), Approval.valid_until <= horizon,
-               ~renewal_open, ~renewed)
+        _ending_soon_stmt(session, on, (Approval, Patron.name)).join(Patron, Patron.id == Approval.patron_id)
         .order_by(Approval.valid_until, Approval.id).limit(limit)
     ).all()
     return [WorkItem(a.patron_id, name, a.service, a.valid_until, "", a.id, a.is_special) for a, name in rows]
+
+
+def ending_soon_count(session: Session, on: date) -> int:
+    """How many approvals are on the renewal work list (counted in the database)."""
+    return session.scalar(select(func.count()).select_from(_ending_soon_stmt(session, on, (Approval.id,)).subquery())) or 0
 
 
 def expired_without_renewal(session: Session, on: date, limit: int = 100) -> list[WorkItem]:
@@ -674,8 +682,8 @@ def patron_case(session: Session, patron: Patron, on: date, lang: str = "ja") ->
     rows = []
     for service in Service:
         mine = [a for a in approvals if a.service == service]
-        current = next((a for a in mine if rules.is_approval_in_force(a.valid_from, a.valid_until, on)
-                        and (a.ended_on is None or a.ended_on >= on)), None)
+        current = next((a for a in mine if rules.is_approval_in_force(a.valid_from, a.valid_until, on, a.ended_on)),
+                       None)
         shown = current or (mine[0] if mine else None)
         open_application = next((a for a in applications if a.service == service and a.state in OPEN_STATES), None)
         rows.append(ServiceRow(

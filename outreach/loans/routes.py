@@ -18,6 +18,7 @@ from forms.loans import (
 )
 from forms.patrons import PatronSearchForm
 from outreach import clock
+from outreach.audit import services as audit
 from outreach.catalog import services as catalog_services
 from outreach.db import get_session
 from outreach.enrolments.services import active_approval
@@ -29,7 +30,7 @@ from outreach.patrons.models import Patron
 from outreach.shipments import services as shipment_services
 from outreach.shipments.documents import library_from_config
 from outreach.types import Channel, ItemSource, LoanRequestState, Service
-from outreach.web import STAFF, roles_required
+from outreach.web import CASEWORK, roles_required
 
 bp = Blueprint("loans", __name__, url_prefix="/loans")
 
@@ -66,7 +67,7 @@ def _problems_to_form(form, exc: services.LoanInputError) -> None:  # type: igno
 
 
 @bp.route("")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def index():  # type: ignore[no-untyped-def]
     form = PatronSearchForm(request.args)
     result = None
@@ -76,7 +77,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/patrons/<int:patron_id>")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def patron(patron_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     person = _patron_or_404(patron_id)
@@ -95,7 +96,7 @@ def patron(patron_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/patrons/<int:patron_id>/requests/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def request_create(patron_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     person = _patron_or_404(patron_id)
@@ -124,7 +125,7 @@ def request_create(patron_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/requests/<int:request_id>")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def request_show(request_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     loan_request = _request_or_404(request_id)
@@ -152,7 +153,7 @@ def _render_request_with(loan_request: LoanRequest, add_form: RequestAddItemsFor
 
 
 @bp.route("/requests/<int:request_id>/items", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def request_add(request_id: int):  # type: ignore[no-untyped-def]
     loan_request = _request_or_404(request_id)
     form = RequestAddItemsForm()
@@ -172,7 +173,7 @@ def request_add(request_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/requests/<int:request_id>/choose", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def request_choose(request_id: int):  # type: ignore[no-untyped-def]
     """Accept the items staff kept from a "choose for me" proposal into the request."""
     loan_request = _request_or_404(request_id)
@@ -199,7 +200,7 @@ def request_choose(request_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/requests/<int:request_id>/lines/<int:line_id>/remove", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def request_remove_line(request_id: int, line_id: int):  # type: ignore[no-untyped-def]
     loan_request = _request_or_404(request_id)
     if not EmptyForm().validate_on_submit():
@@ -219,7 +220,7 @@ def request_remove_line(request_id: int, line_id: int):  # type: ignore[no-untyp
 
 
 @bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def request_cancel(request_id: int):  # type: ignore[no-untyped-def]
     loan_request = _request_or_404(request_id)
     if not EmptyForm().validate_on_submit():
@@ -237,7 +238,7 @@ def request_cancel(request_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/patrons/<int:patron_id>/profile", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def profile(patron_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     person = _patron_or_404(patron_id)
@@ -254,7 +255,7 @@ def profile(patron_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/returns", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def returns():  # type: ignore[no-untyped-def]
     form = ReturnCheckInForm()
     result = None
@@ -273,7 +274,7 @@ def returns():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/loans/<int:loan_id>/lost", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def loan_lost(loan_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     loan = db.get(Loan, loan_id)
@@ -294,7 +295,7 @@ def loan_lost(loan_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/overdue")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def overdue():  # type: ignore[no-untyped-def]
     page = request.args.get("page", 1, type=int) or 1
     rows, total = services.overdue_worklist(get_session(), clock.today(), page=page,
@@ -305,7 +306,7 @@ def overdue():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/overdue/letters.pdf")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def overdue_letters():  # type: ignore[no-untyped-def]
     """返却のお願い for every patron on the overdue list (or one, ?patron_id=), as one PDF. Changes nothing."""
     from letters.official import render_letters
@@ -319,17 +320,21 @@ def overdue_letters():  # type: ignore[no-untyped-def]
     except ValueError:
         flash(_("No patron has overdue items."), "error")
         return redirect(url_for("loans.overdue"))
+    audit.record_export(db, current_user, "overdue_letters", f"patron {patron_id}" if patron_id else "all")
+    db.commit()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=overdue-{clock.today().isoformat()}.pdf"})
 
 
 @bp.route("/overdue/reminded", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def overdue_reminded():  # type: ignore[no-untyped-def]
     if not EmptyForm().validate_on_submit():
         abort(400)
     db = get_session()
-    count = services.record_reminders(db, clock.today(), actor=current_user)
+    patron_id = request.form.get("patron_id", type=int)
+    count = services.record_reminders(db, clock.today(), actor=current_user,
+                                      patron_ids=[patron_id] if patron_id else None)
     db.commit()
     flash(_("Reminders recorded as sent today for %(n)d overdue items.", n=count), "success")
     return redirect(url_for("loans.overdue"))

@@ -13,6 +13,7 @@ from outreach.audit import services as audit_services
 from outreach.clock import today
 from outreach.db import get_session
 from outreach.enrolments import services as enrolment_services
+from outreach.errors import DomainError
 from outreach.patrons import services
 from outreach.patrons.models import Patron
 from outreach.web import CASEWORK, roles_required, select_locale
@@ -114,7 +115,12 @@ def delete(patron_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         abort(400)
     db = get_session()
-    services.delete_patron(db, patron, current_user)
+    try:
+        services.delete_patron(db, patron, current_user)
+    except DomainError as exc:
+        db.rollback()
+        flash(exc.message(select_locale()), "error")
+        return redirect(url_for("patrons.show", patron_id=patron_id))
     db.commit()
     flash(_("The patron record has been deleted."), "success")
     return redirect(url_for("patrons.index"))

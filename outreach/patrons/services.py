@@ -15,6 +15,7 @@ from sqlmodel import Session
 from outreach.audit import services as audit
 from outreach.auth.models import StaffUser
 from outreach.db import utcnow
+from outreach.errors import DomainError
 from outreach.patrons import rules
 from outreach.patrons.models import Patron, Proxy
 
@@ -118,6 +119,11 @@ def update_patron(
 ) -> list[str]:
     """Apply changes; the audit trail records which fields changed. Returns their names."""
     changed = _apply(patron, _clean(data, PATRON_FIELDS))
+    if "has_reading_history_consent" in changed and not patron.has_reading_history_consent:
+        # Consent withdrawn: what they read is forgotten now, not at the next nightly sweep.
+        from outreach.loans.services import forget_reading_history
+
+        forget_reading_history(session, patron.id)
     if changed:
         _derive(patron, library_prefecture, library_city)
         patron.updated_at = utcnow()
@@ -126,13 +132,41 @@ def update_patron(
     return changed
 
 
+class PatronInUse(DomainError):
+    """The patron's records are still needed (services, loans, statistics): end the services instead."""
+
+
 def delete_patron(session: Session, patron: Patron, actor: StaffUser) -> None:
-    """Delete a patron with their proxies; the trail keeps that it happened and who did it."""
+    """Delete a patron with their proxies; the trail keeps that it happened and who did it.
+
+    Only a record that no service has used can be deleted (one registered by mistake): approvals,
+    loans, shipments and reading sessions are the basis of past years' statistics and of open loans.
+    """
+    if has_service_history(session, patron.id):
+        raise PatronInUse(
+            "patron.in_use",
+            "この利用者にはサービスの利用記録（承認・申込・貸出・発送・対面朗読）があるため削除できません。"
+            "サービスを終了してください。",
+            "This patron has service records (approvals, applications, loans, shipments, reading sessions) and "
+            "cannot be deleted; end their services instead.",
+        )
     patron_id = patron.id
     session.execute(delete(Proxy).where(Proxy.patron_id == patron_id))
     session.delete(patron)
     session.flush()
     _audit(session, actor, "delete", "patron", patron_id)
+
+
+def has_service_history(session: Session, patron_id: int) -> bool:
+    """Whether any service record refers to the patron (one query of EXISTS tests)."""
+    from outreach.enrolments.models import Application, Approval
+    from outreach.loans.models import Loan, LoanRequest
+    from outreach.reading.models import ReadingRequest
+    from outreach.shipments.models import Shipment
+
+    checks = [select(model.id).where(model.patron_id == patron_id).exists()
+              for model in (Approval, Application, Loan, LoanRequest, Shipment, ReadingRequest)]
+    return bool(session.scalar(select(or_(*checks))))
 
 
 def search_patrons(session: Session, query: str, page: int = 1, page_size: int = 50) -> SearchPage:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from outreach.calendar import closed_reason, format_wareki, is_national_holiday
@@ -160,9 +161,9 @@ def series_dates(first_on: date, occurrences: int, every_days: int = 7) -> list[
     return [first_on + timedelta(days=every_days * i) for i in range(occurrences)]
 
 
-def reading_hours(minutes: int) -> float:
-    """Reading hours as the statistics show them (one decimal)."""
-    return round(minutes / 60, 1)
+def reading_hours(minutes: int) -> Decimal:
+    """Reading hours as the statistics show them: one decimal, rounded half up (75 min → 1.3)."""
+    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -904,24 +904,28 @@ class ReadingFigures:
         return rules.reading_hours(self.total_minutes)
 
 
-def reading_figures(session: Session, fiscal_year: int) -> ReadingFigures:
+def reading_figures(session: Session, fiscal_year: int, *, registered_on: date | None = None) -> ReadingFigures:
     """The 対面朗読 statistics of a fiscal year, set-based (three grouped queries).
 
     - registrants: persons registered for face-to-face reading on the fiscal year's last day, each counted once,
       at the library of their latest request received on or before that day (no request yet: unassigned);
     - sessions and reading hours: sessions held in the fiscal year, by library, with their logged minutes;
     - per volunteer: held sessions and minutes (every volunteer active during the year, and anyone who read).
+
+    ``registered_on`` counts registrants on another day (a year still running counts them as of today,
+    like table (1) of the annual report).
     """
     first_on, last_on = fiscal_year_range(fiscal_year)
+    stock_on = registered_on or last_on
     registered = (
-        select(Approval.patron_id).where(Approval.service == Service.FACE_TO_FACE, in_force_condition(last_on))
+        select(Approval.patron_id).where(Approval.service == Service.FACE_TO_FACE, in_force_condition(stock_on))
         .distinct().subquery()
     )
     ranked = (
         select(ReadingRequest.patron_id, ReadingRequest.room_id,
                func.row_number().over(partition_by=ReadingRequest.patron_id,
                                       order_by=(ReadingRequest.received_on.desc(), ReadingRequest.id.desc())).label("rn"))
-        .where(ReadingRequest.received_on <= last_on)
+        .where(ReadingRequest.received_on <= stock_on)
         .subquery()
     )
     registrants = dict(session.execute(

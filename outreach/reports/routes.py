@@ -90,12 +90,15 @@ def chart(year: int, kind: str):  # type: ignore[no-untyped-def]
     """A chart as an SVG image (drawn by reportlab, like the PDF's); the same figures are in the tables."""
     db = get_session()
     lang = select_locale()
-    if kind == "monthly":
-        data = exports.monthly_chart(services.annual_report(db, year, today=today()), lang)
-    elif kind == "trend":
-        years = _years(db)
-        data = exports.trend_chart(services.multi_year(db, min(years), max(years), today=today()), lang)
-    else:
+    try:
+        if kind == "monthly":
+            data = exports.monthly_chart(services.annual_report(db, year, today=today()), lang)
+        elif kind == "trend":
+            years = _years(db)
+            data = exports.trend_chart(services.multi_year(db, min(years), max(years), today=today()), lang)
+        else:
+            abort(404)
+    except DomainError:  # a fiscal year that has not begun
         abort(404)
     response = Response(to_svg(bar_chart(data), title=data.title), mimetype="image/svg+xml")
     # reportlab writes presentation styles inline; this image has no scripts of its own.

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from outreach.calendar import fiscal_year_label, fiscal_year_range
+from outreach.reading.rules import reading_hours
 from outreach.types import Service
 
 LENDING_SERVICES = (Service.HOME_DELIVERY, Service.MAIL_LOAN)
@@ -104,8 +105,8 @@ class AnnualReport:
 
 
 def hours_of(minutes: int) -> Decimal:
-    """Reading hours to one decimal place, rounded half up (2h30m → 2.5)."""
-    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    """Reading hours to one decimal place, rounded half up (2h30m → 2.5): the reading area's own rule."""
+    return reading_hours(minutes)
 
 
 def books_cell(books: int) -> str:

@@ -84,7 +84,7 @@ def annual_report(session: Session, fiscal_year: int, *, today: date, monthly: b
         rules.ServiceFigures(service, registered.get(service, 0), *totals.get(service, (0, 0, 0)))
         for service in rules.LENDING_SERVICES
     )
-    reading = reading_figures(session, fiscal_year)
+    reading = reading_figures(session, fiscal_year, registered_on=stock_day)
     libraries = tuple(rules.LibraryFigures(f.library_name, f.registrants, f.sessions, f.minutes)
                       for f in reading.libraries)
     notes = () if stock_day == last else (f"registrants as of {stock_day.isoformat()}",)

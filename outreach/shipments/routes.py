@@ -27,12 +27,13 @@ from flask_login import current_user
 from forms.auth import EmptyForm
 from forms.shipments import LabelPrintForm, PlannedAddItemForm, RunCommitForm, RunPlanForm
 from outreach import clock
+from outreach.audit import services as audit
 from outreach.db import database, get_session
 from outreach.errors import DomainError
 from outreach.shipments import documents, rules, services
 from outreach.shipments.models import ShipmentRun
 from outreach.types import RunState, SkipReason
-from outreach.web import STAFF, roles_required
+from outreach.web import CASEWORK, roles_required
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,14 @@ def _suggested_month() -> str:
 
 
 @bp.route("")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def index():  # type: ignore[no-untyped-def]
     form = RunPlanForm(month=_suggested_month())
     return render_template("shipments/index.html", form=form, runs=services.list_runs(get_session()))
 
 
 @bp.route("/plan", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def plan():  # type: ignore[no-untyped-def]
     form = RunPlanForm()
     if form.validate_on_submit():
@@ -88,7 +89,7 @@ def plan():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/runs/<int:run_id>")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def run(run_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     shipment_run = _run_or_404(run_id)
@@ -113,7 +114,7 @@ def run(run_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/runs/<int:run_id>/replan", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def replan(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _run_or_404(run_id)
     if not EmptyForm().validate_on_submit():
@@ -153,7 +154,7 @@ def _start_commit(run_id: int, owner: str) -> None:
 
 
 @bp.route("/runs/<int:run_id>/commit", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def commit(run_id: int):  # type: ignore[no-untyped-def]
     """Commit what the librarian reviewed: refused if the plan changed since (plan_version)."""
     shipment_run = _run_or_404(run_id)
@@ -181,7 +182,7 @@ def commit(run_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/runs/<int:run_id>/status")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def status(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _run_or_404(run_id)
     progress = services.progress(get_session(), shipment_run)
@@ -189,7 +190,7 @@ def status(run_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/runs/<int:run_id>/status.json")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def status_json(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _run_or_404(run_id)
     p = services.progress(get_session(), shipment_run)
@@ -218,7 +219,7 @@ def _planned_or_404(shipment_run: ShipmentRun, planned_id: int) -> services.Plan
 
 
 @bp.route("/runs/<int:run_id>/planned/<int:planned_id>")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def planned(run_id: int, planned_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _run_or_404(run_id)
     row = _planned_or_404(shipment_run, planned_id)
@@ -240,7 +241,7 @@ def _adjusted(shipment_run: ShipmentRun, planned_id: int, action) -> Response:  
 
 
 @bp.route("/runs/<int:run_id>/planned/<int:planned_id>/items/<int:item_id>/remove", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def planned_remove(run_id: int, planned_id: int, item_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _run_or_404(run_id)
     row = _planned_or_404(shipment_run, planned_id)
@@ -251,7 +252,7 @@ def planned_remove(run_id: int, planned_id: int, item_id: int):  # type: ignore[
 
 
 @bp.route("/runs/<int:run_id>/planned/<int:planned_id>/add", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def planned_add(run_id: int, planned_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _run_or_404(run_id)
     row = _planned_or_404(shipment_run, planned_id)
@@ -274,7 +275,7 @@ def planned_add(run_id: int, planned_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/runs/<int:run_id>/planned/<int:planned_id>/hold", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def planned_hold(run_id: int, planned_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _run_or_404(run_id)
     row = _planned_or_404(shipment_run, planned_id)
@@ -305,10 +306,16 @@ def _label_form(args=None) -> LabelPrintForm:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/runs/<int:run_id>/print")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def print_page(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
     return render_template("shipments/print.html", run=shipment_run, form=_label_form())
+
+
+def _audit_export(db, what: str, shipment_run: ShipmentRun) -> None:  # type: ignore[no-untyped-def]
+    """Downloads with names and addresses are recorded in the audit trail (who, when, which run)."""
+    audit.record_export(db, current_user, what, f"run {shipment_run.id} ({shipment_run.month})")
+    db.commit()
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -316,7 +323,7 @@ def _pdf(data: bytes, name: str) -> Response:
 
 
 @bp.route("/runs/<int:run_id>/labels.pdf")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def labels(run_id: int):  # type: ignore[no-untyped-def]
     from letters.labels import render_calibration_sheet, render_labels
 
@@ -329,25 +336,30 @@ def labels(run_id: int):  # type: ignore[no-untyped-def]
     if kind == "calibration":
         return _pdf(render_calibration_sheet(form.template.data, offset), f"calibration-{form.template.data}.pdf")
     library = documents.library_from_config(current_app.config)
-    data = documents.label_data(get_session(), shipment_run, library, return_labels=kind == "return",
+    db = get_session()
+    data = documents.label_data(db, shipment_run, library, return_labels=kind == "return",
                                 home_delivery_marking=form.marking.data or "")
     pdf = render_labels(data, form.template.data, form.start.data, offset)
+    _audit_export(db, f"{kind}_labels", shipment_run)
     prefix = "return-labels" if kind == "return" else "labels"
     return _pdf(pdf, f"{prefix}-{shipment_run.month}.pdf")
 
 
 @bp.route("/runs/<int:run_id>/slips.pdf")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def slips(run_id: int):  # type: ignore[no-untyped-def]
     from letters.slips import render_slips
 
     shipment_run = _committed_or_404(run_id)
     library = documents.library_from_config(current_app.config)
-    return _pdf(render_slips(documents.slip_data(get_session(), shipment_run, library)), f"slips-{shipment_run.month}.pdf")
+    db = get_session()
+    pdf = render_slips(documents.slip_data(db, shipment_run, library))
+    _audit_export(db, "packing_slips", shipment_run)
+    return _pdf(pdf, f"slips-{shipment_run.month}.pdf")
 
 
 @bp.route("/runs/<int:run_id>/pick-list.pdf")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def pick_list(run_id: int):  # type: ignore[no-untyped-def]
     from letters.slips import render_pick_list
 
@@ -357,11 +369,12 @@ def pick_list(run_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/runs/<int:run_id>/addresses.csv")
-@roles_required(*STAFF)
+@roles_required(*CASEWORK)
 def addresses(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
     marking = request.args.get("marking", current_app.config.get("HOME_DELIVERY_POSTAL_MARKING", ""))[:20]
     run_id = shipment_run.id
+    _audit_export(get_session(), "address_list", shipment_run)
 
     def rows():  # type: ignore[no-untyped-def]
         # Streamed after the view returns: a read-only unit of work of its own.

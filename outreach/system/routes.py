@@ -19,11 +19,14 @@ from outreach.web import roles_required, select_locale
 
 bp = Blueprint("system", __name__, url_prefix="/settings")
 
-# What each policy value means, for the people who set it.
+# What each policy value means, for the people who set it. Values not listed here (extension of loans,
+# deliveries per month) are fixed by how the system works (one run a month, no extension) and not offered.
 DESCRIPTIONS = {
     "home_delivery_min_age": _l("Home delivery: minimum age for the elderly clause (years)"),
     "home_delivery_min_care_level": _l("Home delivery: lowest qualifying care level (care_1 … care_5)"),
-    "home_delivery_excludes_visually_impaired": _l("Home delivery: visual impairment certificates do not qualify"),
+    "home_delivery_excludes_visually_impaired": _l(
+        "Home delivery: a patron with a visual impairment certificate is not covered by art. 2 (1), "
+        "even with another certificate"),
     "home_delivery_approval_years": _l("Home delivery: years an approval runs (null: no end)"),
     "home_delivery_items": _l("Home delivery: items per delivery (books, audio-visual, material types)"),
     "mail_loan_requires_library_card": _l("Mail loans: a library card is required"),
@@ -39,14 +42,13 @@ DESCRIPTIONS = {
     "special_approval_services": _l("Services the chief may approve specially"),
     "renewal_notice_days": _l("Days before an approval ends that renewal work starts"),
     "loan_period_months": _l("Loan period (months)"),
-    "loan_extension_allowed": _l("Loans may be extended"),
-    "deliveries_per_month": _l("Deliveries per month"),
     "overdue_restriction": _l("No new shipment while items are overdue (rules art. 9-2)"),
     "year_end_closure_start": _l("Year-end closure starts (month, day)"),
     "year_end_closure_end": _l("Year-end closure ends (month, day)"),
     "weekly_closed_weekdays": _l("Weekly closed days (0 = Monday … 6 = Sunday)"),
     "monthly_closed_days": _l("Monthly closed days ([nth, weekday], e.g. [1, 3] = first Thursday)"),
-    "holiday_shift": _l("When a closed day is a holiday, close instead: next_day or next_non_holiday"),
+    "holiday_shift": _l("When a closed day is a holiday, close instead: next_day (the next day) or "
+                        "next_non_holiday (the first following day that is not a holiday)"),
     "branch_closed_weekdays": _l("Extra closed weekdays of branch rooms"),
     "stocktaking_closures": _l("Stock-taking closures ([[first day, last day], …])"),
     "stocktaking_max_days_per_year": _l("Most stock-taking days per fiscal year"),
@@ -67,12 +69,12 @@ def policy():  # type: ignore[no-untyped-def]
     current = services.current_policy(db).to_mapping()
     defaults = DEFAULT_POLICY.to_mapping()
     form = EmptyForm()
-    values = {key: _text(value) for key, value in current.items()}
+    values = {key: _text(value) for key, value in current.items() if key in DESCRIPTIONS}
     errors: dict[str, str] = {}
     general_error = ""
     if request.method == "POST" and form.validate_on_submit():
         changes = {}
-        for key in current:
+        for key in values:
             raw = request.form.get(key, "").strip()
             values[key] = raw
             try:

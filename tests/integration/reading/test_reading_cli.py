@@ -22,8 +22,8 @@ def test_figures_command_prints_the_three_columns(app, db, users):
     assert result.exit_code == 0, result.output
     assert "令和9年度（2027年度） 対面朗読" in result.output
     kitaguchi = next(line for line in result.output.splitlines() if line.startswith("北口図書館"))
-    assert kitaguchi.split()[1:] == ["1", "1", "2"]
-    assert any(line.startswith("朗読 一") and line.split()[-2:] == ["1", "2"] for line in result.output.splitlines())
+    assert kitaguchi.split()[1:] == ["1", "1", "2.0"]
+    assert any(line.startswith("朗読 一") and line.split()[-2:] == ["1", "2.0"] for line in result.output.splitlines())
 
 
 def test_figures_command_refuses_a_bad_year(app):

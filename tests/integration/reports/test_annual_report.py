@@ -206,3 +206,20 @@ def test_historical_entry_form_refuses_bad_numbers(client, users, db):
         form_url="/reports/historical")
     assert response.status_code == 400
     assert services.historical_report(db, 2019) is None
+
+
+def test_chart_of_a_year_not_yet_begun_is_not_found(client, as_role):
+    as_role("librarian")
+    assert client.get("/reports/2099/chart-monthly.svg").status_code == 404
+    assert client.get("/reports/2025/chart-pie.svg").status_code == 404
+
+
+def test_reading_pages_and_report_round_hours_the_same_way():
+    from decimal import Decimal
+
+    from outreach.reading.rules import reading_hours
+    from outreach.reports.rules import hours_of
+
+    for minutes in (15, 75, 195, 3600):
+        assert hours_of(minutes) == reading_hours(minutes)
+    assert reading_hours(75) == Decimal("1.3")  # half up, not to even

@@ -43,3 +43,40 @@ def test_bad_values_are_refused_and_nothing_changes(client, users, db):
 def test_librarians_cannot_change_the_rules(client, users):
     login(client, "librarian1")
     assert client.get("/settings/policy").status_code == 403
+
+
+def test_the_renewal_lead_time_moves_the_work_list(db, users):
+    from datetime import date
+
+    from outreach.enrolments import services as enrolments
+    from outreach.enrolments.models import Approval
+    from outreach.patrons import services as patrons
+    from outreach.types import Service
+
+    patron = patrons.create_patron(db, actor=users["librarian"], library_prefecture="兵庫県", library_city="西宮市",
+                                   data=dict(card_number="77", name="更新 待ち", name_kana="コウシン マチ",
+                                             birth_date=date(1940, 1, 1), postal_code="662-0911",
+                                             prefecture="兵庫県", city="西宮市"))
+    db.add(Approval(patron_id=patron.id, service=Service.HOME_DELIVERY, valid_from=date(2024, 3, 1),
+                    valid_until=date(2027, 2, 28)))
+    db.commit()
+    on = date(2026, 11, 21)  # 99 days before the end
+    assert enrolments.ending_soon_count(db, on) == 0  # default lead time: 60 days
+    save_policy_values(db, {"renewal_notice_days": 120}, users["chief"])
+    assert enrolments.ending_soon_count(db, on) == 1
+
+
+def test_the_application_form_quotes_the_policy_age(app):
+    import dataclasses
+    import io
+
+    from pypdf import PdfReader
+
+    from outreach.correspondence import services as letters
+    from outreach.types import Service
+
+    policy = dataclasses.replace(DEFAULT_POLICY, home_delivery_min_age=70)
+    pdf = letters.application_form(library=letters.library_from_config(app.config), service=Service.HOME_DELIVERY,
+                                   policy=policy)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace(" ", "")
+    assert "満70歳以上" in text and "満65歳以上" not in text

@@ -531,3 +531,10 @@ def test_invalid_transition_message_in_japanese():
     with pytest.raises(InvalidTransitionError) as info:
         check_transition(S.APPROVED, S.WITHDRAWN)
     assert info.value.message("ja") == "申込を「承認」から「取下げ」にすることはできません"
+
+
+def test_an_ended_approval_is_not_in_force_after_its_end_day():
+    from outreach.enrolments.rules import is_approval_in_force
+
+    assert is_approval_in_force(date(2025, 4, 1), date(2028, 3, 31), date(2026, 1, 15), ended_on=date(2026, 1, 15))
+    assert not is_approval_in_force(date(2025, 4, 1), date(2028, 3, 31), date(2026, 1, 16), ended_on=date(2026, 1, 15))
