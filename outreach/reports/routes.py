@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from forms.reports import HistoricalFiguresForm
 from letters.charts import bar_chart, to_svg
+from outreach import csvsafe
 from outreach.calendar import fiscal_year_label, fiscal_year_of
 from outreach.clock import today
 from outreach.db import get_session
@@ -134,10 +135,10 @@ def case_list():  # type: ignore[no-untyped-def]
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["利用者カード番号", "氏名", "フリガナ", "郵便番号", "住所", "電話", "承認開始", "承認期限", "特別承認"])
     for patron, approval in rows:
-        writer.writerow([patron.card_number, patron.name, patron.name_kana, patron.postal_code,
-                         " ".join(patron.address_lines), patron.phone, approval.valid_from.isoformat(),
-                         approval.valid_until.isoformat() if approval.valid_until else "",
-                         "○" if approval.is_special else ""])
+        writer.writerow(csvsafe.row([patron.card_number, patron.name, patron.name_kana, patron.postal_code,
+                                     " ".join(patron.address_lines), patron.phone, approval.valid_from.isoformat(),
+                                     approval.valid_until.isoformat() if approval.valid_until else "",
+                                     "○" if approval.is_special else ""]))
     response = Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="case-list-{service}-{on.isoformat()}.csv"'
     return response

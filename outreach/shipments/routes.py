@@ -26,7 +26,7 @@ from flask_login import current_user
 
 from forms.auth import EmptyForm
 from forms.shipments import LabelPrintForm, PlannedAddItemForm, RunCommitForm, RunPlanForm
-from outreach import clock
+from outreach import clock, csvsafe
 from outreach.audit import services as audit
 from outreach.db import database, get_session
 from outreach.errors import DomainError
@@ -384,7 +384,7 @@ def addresses(run_id: int):  # type: ignore[no-untyped-def]
             buf.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
             writer = csv.writer(buf)
             for row in documents.address_rows(session, streamed_run, home_delivery_marking=marking):
-                writer.writerow(row)
+                writer.writerow(csvsafe.row(row))
                 yield buf.getvalue()
                 buf.seek(0)
                 buf.truncate()
