@@ -339,6 +339,16 @@ def is_registered(session: Session, patron_id: int, on: date) -> bool:
     return active_approval(session, patron_id, Service.FACE_TO_FACE, on=on) is not None
 
 
+def registered_on_dates(session: Session, patron_id: int, dates: Iterable[date]) -> dict[date, bool]:
+    """Registration on each of many dates (a series): one query, then the in-force rule per date."""
+    from outreach.enrolments.rules import is_approval_in_force
+    from outreach.enrolments.services import approvals_of
+
+    approvals = [a for a in approvals_of(session, patron_id) if a.service == Service.FACE_TO_FACE]
+    return {d: any(is_approval_in_force(a.valid_from, a.valid_until, d, a.ended_on) for a in approvals)
+            for d in sorted(set(dates))}
+
+
 def create_request(
     session: Session, *, patron: Patron, room: ReadingRoom, data: Mapping[str, Any], actor: StaffUser
 ) -> ReadingRequest:
@@ -1062,7 +1072,7 @@ def _evaluate(
     facts = _volunteer_facts(session, room_id=room.id, volunteer_ids=volunteer_ids, dates=dates,
                              exclude_session_id=exclude_session_id)
     # One look-up per distinct date (a series has at most 52): registration is decided by the enrolments area.
-    registered = {d: is_registered(session, request.patron_id, d) for d in sorted(set(dates))}
+    registered = registered_on_dates(session, request.patron_id, dates)
     result = {}
     for d in dates:
         slot = [*times, *rules.check_not_past(d, today)]
