@@ -25,6 +25,14 @@ test: setup
 lint: setup
 	$(BIN)/ruff check outreach forms letters tests
 
+# Benchmarks against a no-framework baseline (docs/performance.md): SQLite always, PostgreSQL when
+# OUTREACH_BENCH_DATABASE_URL names a database the bench may drop and re-create.
+BENCH_SIZES ?= 1000 10000 100000
+bench: setup
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+		&& apt-get install -y -qq wrk >/dev/null 2>&1) || echo "wrk not available: the search benchmark will be skipped"
+	BENCH_SIZES="$(BENCH_SIZES)" $(BIN)/python -m bench.run
+
 scheduler: setup
 	$(BIN)/outreach scheduler
 

@@ -179,7 +179,9 @@ from outreach.shipments.cli import shipments_group  # noqa: E402
 
 for _group in (enrolments_group, catalog_group, loans_group, shipments_group, reading_group, reports_group):
     outreach_group.add_command(_group)
+from outreach.synth.cli import synth_command  # noqa: E402
 
+outreach_group.add_command(synth_command)
 
 
 def main() -> None:

@@ -11,8 +11,10 @@ from sqlmodel import Session
 from outreach.auth import services as auth_services
 from outreach.auth.models import StaffUser
 from outreach.clock import today
+from outreach.db import utcnow
 from outreach.patrons import services as patron_services
 from outreach.patrons.models import Patron
+from outreach.system.models import JobRun
 from outreach.types import ContactPreference, ProxyRelation, Role
 
 DEMO_PATRONS = [
@@ -74,6 +76,10 @@ def load_demo(session: Session, library_prefecture: str, library_city: str) -> l
                 organisation="西宮ケアプランセンター", phone="0798-66-7788", postal_code="662-0911",
                 address="兵庫県西宮市池田町9-9", receives_letters=True))
     _demo_cases(session, patrons, librarian, accounts[Role.CHIEF])
+    # Mark the database as a demo: `outreach synth` may add synthetic data to it, never to real records.
+    session.add(JobRun(job="demo-data", period=today().isoformat(), summary=f"{len(patrons)} demo patrons",
+                       finished_at=utcnow()))
+    session.flush()
     return logins
 
 

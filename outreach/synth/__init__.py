@@ -1,0 +1,1 @@
+"""Synthetic data at size (``outreach synth``): realistic, deterministic, never over real patrons."""
