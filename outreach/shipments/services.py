@@ -696,11 +696,13 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int,
     item_ids = [line.item_id for line in lines]
     available: dict[int, MaterialType] = {}
     for chunk in _chunks(item_ids):
-        stmt = select(CatalogItem.id, CatalogItem.material_type).where(
-            CatalogItem.id.in_(chunk), CatalogItem.status == ItemStatus.AVAILABLE)
+        # By primary key only (the status is checked here): a status condition in SQL lets SQLite pick the
+        # status index and scan every available item for each chunk, which grows with the catalogue.
+        stmt = select(CatalogItem.id, CatalogItem.material_type, CatalogItem.status).where(CatalogItem.id.in_(chunk))
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update()
-        available.update(session.execute(stmt).tuples().all())
+        available.update((item_id, material) for item_id, material, status in session.execute(stmt)
+                         if status == ItemStatus.AVAILABLE)
     shipped_before = set()
     for chunk in _chunks(sorted({p.patron_id for p in planned})):
         shipped_before.update(session.execute(select(Shipment.patron_id, Shipment.service).where(
