@@ -73,6 +73,13 @@ def _attrs(**kwargs: Any) -> dict[str, Any]:
     return {key: value for key, value in kwargs.items() if value is not None and value is not False}
 
 
+def display_date(value: date | None) -> str:
+    """令和8年11月21日 in the Japanese UI, 2026-11-21 in English (templates: the ``wareki`` filter)."""
+    if value is None:
+        return ""
+    return format_wareki(value) if select_locale() == "ja" else value.isoformat()
+
+
 def select_locale() -> str:
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
@@ -139,12 +146,7 @@ def init_web(app: Flask) -> None:
             return ""
         return value.astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
-    @app.template_filter("wareki")
-    def _wareki(value: date | None) -> str:
-        """令和8年11月21日 in the Japanese UI, 2026-11-21 in English."""
-        if value is None:
-            return ""
-        return format_wareki(value) if select_locale() == "ja" else value.isoformat()
+    app.add_template_filter(display_date, "wareki")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

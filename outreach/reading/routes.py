@@ -42,7 +42,7 @@ from outreach.reading.models import ReadingSession, Volunteer
 from outreach.reading.rules import ConflictCode, ReadingError
 from outreach.system.services import current_policy
 from outreach.types import CancelledBy, ReadingKind, ReadingSessionState, Role
-from outreach.web import CASEWORK, roles_required, select_locale
+from outreach.web import CASEWORK, display_date, roles_required, select_locale
 
 bp = Blueprint("reading", __name__, url_prefix="/reading")
 
@@ -437,7 +437,7 @@ def request_book(request_id: int):  # type: ignore[no-untyped-def]
             form.volunteer_id.choices = []
             return _request_page(reading_request, book_form=form, conflicts=_messages(exc), status=409)
         flash(_("The session on %(day)s has been booked. The volunteer is asked to confirm it.",
-                day=booked.session_on.isoformat()), "success")
+                day=display_date(booked.session_on)), "success")
         return redirect(url_for("reading.request_show", request_id=reading_request.id))
     form.volunteer_id.choices = []
     return _request_page(reading_request, book_form=form, status=400)
@@ -467,7 +467,7 @@ def request_series(request_id: int):  # type: ignore[no-untyped-def]
         message = _("%(booked)d sessions have been booked.", booked=len(result.booked))
         if result.clashes:
             message += " " + _("Not booked because of a clash: %(days)s.",
-                               days=", ".join(o.on.isoformat() for o in result.clashes))
+                               days=", ".join(display_date(o.on) for o in result.clashes))
         flash(message, "success")
         return redirect(url_for("reading.request_show", request_id=reading_request.id))
     return _request_page(reading_request, series_form=form, status=400)
@@ -733,7 +733,7 @@ def my_confirm(session_id: int):  # type: ignore[no-untyped-def]
         for message in _messages(exc):
             flash(message, "error")
     else:
-        flash(_("Thank you. The session on %(day)s is confirmed.", day=reading_session.session_on.isoformat()), "success")
+        flash(_("Thank you. The session on %(day)s is confirmed.", day=display_date(reading_session.session_on)), "success")
     return redirect(url_for("reading.my_sessions"))
 
 
@@ -758,7 +758,7 @@ def my_decline(session_id: int):  # type: ignore[no-untyped-def]
             flash(message, "error")
     else:
         flash(_("You have declined the session on %(day)s. The library will arrange another reader.",
-                day=reading_session.session_on.isoformat()), "success")
+                day=display_date(reading_session.session_on)), "success")
     return redirect(url_for("reading.my_sessions"))
 
 

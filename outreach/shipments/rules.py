@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from outreach.calendar import add_months, due_date, first_open_day_of_month, is_open, next_open_day
+from outreach.calendar import (
+    add_months,
+    due_date,
+    first_open_day_of_month,
+    format_wareki,
+    is_open,
+    next_open_day,
+)
 from outreach.errors import DomainError
 from outreach.loans.rules import (
     ItemFact,
@@ -102,7 +109,7 @@ def check_shipping_date(shipping_on: date, year: int, month: int, today: date, p
     if shipping_on < today:
         raise RunError("shipments.date_in_past", "発送日が過ぎた日になっています", "The shipping date is in the past")
     if not is_open(shipping_on, policy):
-        raise RunError("shipments.date_closed", f"{shipping_on.isoformat()}は休館日です。開館日を選んでください",
+        raise RunError("shipments.date_closed", f"{format_wareki(shipping_on)}は休館日です。開館日を選んでください",
                        f"{shipping_on.isoformat()} is a closed day: choose an open day")
 
 

@@ -157,7 +157,7 @@ def test_a_series_with_a_clash_is_shown_then_booked_without_it(client, as_role, 
     response = client.post(f"{url}/series", data={**series, "series-csrf_token": token})
     assert response.status_code == 409
     text = response.get_data(as_text=True)
-    assert "4回のうち1回は予約できません" in text and "2027-06-15" in text
+    assert "4回のうち1回は予約できません" in text and "令和9年6月15日" in text
     assert _count(db, ReadingSession) == 1
     response = client.post(f"{url}/series", data={**series, "series-csrf_token": token, "series-accept_clashes": "y"})
     assert response.status_code == 302
@@ -308,7 +308,7 @@ def test_the_calendar_is_an_accessible_table(client, as_role, db, volunteer_worl
     kitaguchi = room(db, "北口図書館")
     page = client.get(f"/reading/calendar?room_id={kitaguchi.id}&view=week&start=2027-06-08").get_data(as_text=True)
     assert "<caption>" in page and 'scope="row"' in page and 'scope="col"' in page
-    assert "2027-06-07（月）" in page and "定例休館日" in page  # Monday closed, week starts on Monday
+    assert "令和9年6月7日（月）" in page and "定例休館日" in page  # Monday closed, week starts on Monday
     assert "09:00〜20:00" in page  # 北口's weekday hours, as text
     assert "10:00〜12:00" in page and "花子さん" in page and "私 朗読" in page
     day = client.get(f"/reading/calendar?volunteer_id={volunteer_world['me'].id}&view=day&start=2027-06-08")
