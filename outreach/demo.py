@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -137,9 +138,30 @@ def _demo_cases(session: Session, patrons: list[Patron], librarian: StaffUser, c
                                              actor=librarian, today=on)
     enrolments.submit_for_decision(session, waiting, librarian)
 
+    _demo_lending(session, hanako, yukari, librarian, on)
+
     care(michiko, CareLevel.CARE_1)  # 要介護1: the rules say no
     enrolments.receive_application(session, michiko, service=Service.HOME_DELIVERY, received_on=on,
                                    channel=Channel.COUNTER, proxy_id=None, note="", actor=librarian, today=on)
+
+
+SAMPLE_CATALOGUE = Path(__file__).resolve().parent.parent / "docs" / "samples" / "catalog-sample.csv"
+
+
+def _demo_lending(session: Session, hanako: Patron, yukari: Patron, librarian: StaffUser, on: date) -> None:
+    """A small catalogue and two requests, so the monthly run can be tried at once."""
+    from outreach.catalog import services as catalog
+    from outreach.loans import services as loans
+    from outreach.types import Channel, Service
+
+    if not SAMPLE_CATALOGUE.exists():  # an installed package without the docs folder
+        return
+    catalog.import_csv(session, SAMPLE_CATALOGUE.read_bytes(), filename=SAMPLE_CATALOGUE.name, actor=librarian)
+    loans.create_request(session, hanako, service=Service.HOME_DELIVERY, channel=Channel.PHONE, received_on=on,
+                         proxy_id=None, choose_for_me=False, note="", barcodes=["1100000001", "1100000004"],
+                         actor=librarian, today=on)
+    loans.save_profile(session, hanako, data={"subjects": "時代小説; ミステリー", "formats": ["large_print"],
+                                              "items_per_month": 5}, actor=librarian)
 
 
 def generate_password() -> str:
