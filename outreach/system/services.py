@@ -7,8 +7,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from outreach.audit import services as audit
@@ -21,11 +22,20 @@ log = logging.getLogger(__name__)
 
 
 def current_policy(session: Session) -> Policy:
-    """The policy in force: the source library's defaults with this library's changed values."""
+    """The policy in force: the source library's defaults with this library's changed values.
+
+    Read once per unit of work (kept in ``session.info``): a request or a batch sees one policy.
+    """
+    cached = session.info.get(_POLICY_KEY)
+    if cached is not None:
+        return cached
     rows = session.scalars(select(LibrarySetting).order_by(LibrarySetting.key)).all()
-    if not rows:
-        return DEFAULT_POLICY
-    return Policy.from_mapping({row.key: json.loads(row.value) for row in rows})
+    policy = Policy.from_mapping({row.key: json.loads(row.value) for row in rows}) if rows else DEFAULT_POLICY
+    session.info[_POLICY_KEY] = policy
+    return policy
+
+
+_POLICY_KEY = "outreach.policy"
 
 
 def save_policy_values(session: Session, values: Mapping[str, Any], actor: StaffUser | None) -> Policy:
@@ -47,6 +57,7 @@ def save_policy_values(session: Session, values: Mapping[str, Any], actor: Staff
             row.value, row.updated_at, row.updated_by_id = text, utcnow(), actor.id if actor else None
     audit.record(session, actor_id=actor.id if actor else None, actor_username=actor.username if actor else "system",
                  action="update", entity_type="policy", fields=sorted(values))
+    session.info[_POLICY_KEY] = policy
     return policy
 
 
@@ -71,3 +82,9 @@ def claim_job_run(session: Session, job: str, period: str) -> JobRun | None:
 def finish_job_run(run: JobRun, summary: str) -> None:
     run.finished_at = utcnow()
     run.summary = summary[:1000]
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_policy(session: OrmSession, _previous: object) -> None:
+    # A rolled-back change of the policy must not linger in the unit of work's memory.
+    session.info.pop(_POLICY_KEY, None)
