@@ -21,11 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from letters import wording
-from letters._pdf import binary_streams, new_canvas
+from letters._pdf import TextWriter, binary_streams, new_canvas
 from letters.data import LabelData
 from letters.fonts import GOTHIC, GOTHIC_BOLD, missing_glyphs, register_fonts
 from letters.layout import ASCENT, DESCENT
@@ -247,51 +246,23 @@ class _Geometry:
     sender_prefix: str
 
 
-# PDF literal-string escapes for subset-encoded bytes
-_ESC = [chr(c) if 32 <= c < 127 and c not in (40, 41, 92) else f"\\{c:03o}" for c in range(256)]
-
-
 class _Sink:
-    """Draws strings on the canvas and (optionally) records their boxes.
+    """Draws strings on the canvas (raw text operators, see ``_pdf.TextWriter``) and (optionally)
+    records their boxes."""
 
-    Text is written as PDF operators straight into the page's content (one ``BT … ET`` per
-    string, subset encodings cached per distinct string): ``Canvas.drawString`` formats every
-    number through reportlab's pure-Python ``fp_str`` and costs several times more per label."""
-
-    __slots__ = ("canvas", "doc", "report", "label", "sheet", "position", "cell", "_enc", "_fonts")
+    __slots__ = ("canvas", "writer", "report", "label", "sheet", "position", "cell")
 
     def __init__(self, canvas: Canvas, report: LabelReport | None) -> None:
         self.canvas = canvas
-        self.doc = canvas._doc
+        self.writer = TextWriter(canvas)
         self.report = report if (report is not None and report.record_boxes) else None
         self.label = self.sheet = self.position = 0
         self.cell = (0.0, 0.0, 0.0, 0.0)
-        self._enc: dict[tuple[str, str], str] = {}
-        self._fonts: dict[str, object] = {}
-
-    def _encode(self, s: str, font: str) -> str:
-        key = (s, font)
-        enc = self._enc.get(key)
-        if enc is None:
-            f = self._fonts.get(font)
-            if f is None:
-                f = self._fonts[font] = pdfmetrics.getFont(font)
-            parts = []
-            for subset, chunk in f.splitString(s, self.doc):
-                name = f.getSubsetInternalName(subset, self.doc)
-                parts.append(f"{name} \x00 Tf ({''.join(map(_ESC.__getitem__, chunk))}) Tj")
-            enc = " ".join(parts)
-            if len(self._enc) > 200_000:
-                self._enc.clear()
-            self._enc[key] = enc
-        return enc
 
     def text(self, x: float, baseline: float, s: str, font: str, size: float) -> None:
         if not s:
             return
-        # the font size slot is a NUL, which escaped text can never contain
-        ops = self._encode(s, font).replace("\x00", f"{size:.2f}")
-        self.canvas._code.append(f"BT 1 0 0 1 {x:.2f} {baseline:.2f} Tm {ops} ET")
+        self.writer.text(x, baseline, s, font, size)
         if self.report is not None:
             w = width_of(s, font, size)
             self.report.boxes.append(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from letters._pdf import TextWriter
 from letters.text import width_of, wrap
 
 # BIZ UD fonts: ascent 0.88 em, descent 0.12 em (hhea, units/1000).  Used for line boxes.
@@ -321,15 +322,22 @@ class Flow:
         self.y = top - height
 
 
-def draw_page(canvas: Canvas, ops: Sequence[Op], *, trace: list | None = None, page_index: int = 0) -> None:
-    """Draw one page of ops and end the page."""
-    current: tuple[str, float] | None = None
+def writer_for(canvas: Canvas) -> TextWriter:
+    """One text writer per canvas, so its encoding cache serves the whole document."""
+    writer = getattr(canvas, "_outreach_text_writer", None)
+    if writer is None:
+        writer = TextWriter(canvas)
+        canvas._outreach_text_writer = writer  # type: ignore[attr-defined]
+    return writer
+
+
+def draw_page(canvas: Canvas, ops: Sequence[Op], *, trace: list | None = None, page_index: int = 0,
+              writer: TextWriter | None = None) -> None:
+    """Draw one page of ops and end the page (text through a ``TextWriter``: raw operators, cached)."""
+    writer = writer or TextWriter(canvas)
     for op in ops:
         if isinstance(op, TextOp):
-            if current != (op.font, op.size):
-                canvas.setFont(op.font, op.size)
-                current = (op.font, op.size)
-            canvas.drawString(op.x, op.y, op.text)
+            writer.text(op.x, op.y, op.text, op.font, op.size)
             if trace is not None:
                 trace.append((page_index, op))
         elif isinstance(op, RuleOp):
@@ -359,7 +367,9 @@ def emit(
     ``footer(page_no, total)`` may return a page-number op.  With ``trace`` every text op is
     recorded with its absolute page index, for tests that check nothing leaves its frame."""
     total = len(pages)
+    writer = writer_for(canvas)
     for i, ops in enumerate(pages, start=1):
         extra = footer(i, total) if footer else None
-        draw_page(canvas, list(ops) + ([extra] if extra else []), trace=trace, page_index=page_offset + i - 1)
+        draw_page(canvas, list(ops) + ([extra] if extra else []), trace=trace, page_index=page_offset + i - 1,
+                  writer=writer)
     return total
