@@ -127,6 +127,8 @@ class Approval(SQLModel, table=True):
     __table_args__ = (
         Index("ix_approval_service_period", "service", "valid_from", "valid_until"),
         Index("ix_approval_patron_service", "patron_id", "service"),
+        # "has this approval been renewed?" is asked for every approval on the renewal work list
+        Index("ix_approval_previous_approval_id", "previous_approval_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
