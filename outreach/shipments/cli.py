@@ -174,6 +174,14 @@ def print_documents(month: str, kind: str, out_path: str, template: str, start: 
                                                           home_delivery_marking=marking),
                                      template, start, (offset_x, offset_y))
             elif kind == "slips":
+                parts = documents.slip_parts(existing.shipments_done)
+                if parts > 1:  # one file per SLIPS_PER_FILE shipments: memory stays bounded
+                    stem, suffix = Path(out_path).stem, Path(out_path).suffix or ".pdf"
+                    for part in range(1, parts + 1):
+                        path = Path(out_path).with_name(f"{stem}-{part}{suffix}")
+                        path.write_bytes(render_slips(documents.slip_data(session, existing, library, part=part)))
+                        click.echo(f"Wrote {path}.")
+                    return
                 data = render_slips(documents.slip_data(session, existing, library))
             elif kind == "pick-list":
                 data = render_pick_list(documents.pick_lines(session, existing), presorted=True, printed_on=local_today())

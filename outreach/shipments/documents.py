@@ -71,8 +71,28 @@ def label_data(session: Session, run: ShipmentRun, library: Library, *, return_l
                 yield LabelData.outbound(to, library, marking=marking, ref=ref)
 
 
-def slip_data(session: Session, run: ShipmentRun, library: Library) -> Iterator[SlipData]:
-    """One packing slip per shipment (large print where the patron needs it), in label order."""
+# reportlab keeps a document's pages in memory until it is saved: slips (a page or more each) come in
+# files of this many shipments, so memory stays bounded whatever the size of the month.
+SLIPS_PER_FILE = 5_000
+
+
+def slip_parts(shipments: int) -> int:
+    """How many slip files a month of ``shipments`` needs."""
+    return max(1, -(-shipments // SLIPS_PER_FILE))
+
+
+def slip_data(session: Session, run: ShipmentRun, library: Library, *, part: int | None = None) -> Iterator[SlipData]:
+    """One packing slip per shipment (large print where the patron needs it), in label order.
+
+    ``part`` (1, 2, …) gives only that file's shipments (``SLIPS_PER_FILE`` each)."""
+    slips = _all_slips(session, run, library)
+    if part is None:
+        return slips
+    first = (part - 1) * SLIPS_PER_FILE
+    return itertools.islice(slips, first, first + SLIPS_PER_FILE)
+
+
+def _all_slips(session: Session, run: ShipmentRun, library: Library) -> Iterator[SlipData]:
     stmt = (_shipments(run, Loan, CatalogItem)
             .join(Loan, Loan.shipment_id == Shipment.id).join(CatalogItem, CatalogItem.id == Loan.item_id)
             .order_by(*_postal_order(), Loan.id).execution_options(yield_per=STREAM))

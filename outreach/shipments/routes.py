@@ -309,7 +309,13 @@ def _label_form(args=None) -> LabelPrintForm:  # type: ignore[no-untyped-def]
 @roles_required(*CASEWORK)
 def print_page(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
-    return render_template("shipments/print.html", run=shipment_run, form=_label_form())
+    return _print_page(shipment_run, _label_form())
+
+
+def _print_page(shipment_run: ShipmentRun, form: LabelPrintForm) -> str:
+    return render_template("shipments/print.html", run=shipment_run, form=form,
+                           slip_parts=documents.slip_parts(shipment_run.shipments_done),
+                           slips_per_file=documents.SLIPS_PER_FILE)
 
 
 def _audit_export(db, what: str, shipment_run: ShipmentRun) -> None:  # type: ignore[no-untyped-def]
@@ -330,7 +336,7 @@ def labels(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
     form = _label_form(request.args)
     if not form.validate():
-        return render_template("shipments/print.html", run=shipment_run, form=form), 400
+        return _print_page(shipment_run, form), 400
     offset = (form.offset_x.data or 0.0, form.offset_y.data or 0.0)
     kind = request.args.get("kind", "outbound")
     if kind == "calibration":
@@ -353,9 +359,12 @@ def slips(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
     library = documents.library_from_config(current_app.config)
     db = get_session()
-    pdf = render_slips(documents.slip_data(db, shipment_run, library))
+    part = request.args.get("part", 1, type=int) or 1
+    if not 1 <= part <= documents.slip_parts(shipment_run.shipments_done):
+        abort(404)
+    pdf = render_slips(documents.slip_data(db, shipment_run, library, part=part))
     _audit_export(db, "packing_slips", shipment_run)
-    return _pdf(pdf, f"slips-{shipment_run.month}.pdf")
+    return _pdf(pdf, f"slips-{shipment_run.month}-{part}.pdf")
 
 
 @bp.route("/runs/<int:run_id>/pick-list.pdf")

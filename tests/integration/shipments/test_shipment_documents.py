@@ -181,6 +181,25 @@ def test_packing_slips(client, as_role, committed):
     assert min(sizes) >= 18
 
 
+def test_packing_slips_come_in_files_of_bounded_size(client, as_role, committed, monkeypatch):
+    # Memory stays bounded because a big month's slips are split into files; two per file here.
+    from outreach.shipments import documents
+
+    monkeypatch.setattr(documents, "SLIPS_PER_FILE", 2)
+    as_role("librarian")
+    page = client.get(f"/shipments/runs/{committed.id}/print").get_data(as_text=True)
+    assert "part=1" in page and "part=2" in page and "part=3" not in page
+    texts = []
+    for part in (1, 2):
+        response = client.get(f"/shipments/runs/{committed.id}/slips.pdf?part={part}")
+        assert response.status_code == 200
+        texts.append("".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages).replace(" ", ""))
+    names = ("山田花子", "高橋清", "鈴木ゆかり")
+    assert sorted(sum(t.count(n) > 0 for t in texts) for n in names) == [1, 1, 1]  # each slip once, in one file
+    assert sum(n in texts[1] for n in names) == 1
+    assert client.get(f"/shipments/runs/{committed.id}/slips.pdf?part=3").status_code == 404
+
+
 def _sizes(pdf: bytes, marker: str) -> list[float]:
     """Font sizes on the pages that mention ``marker``."""
     sizes: list[float] = []
