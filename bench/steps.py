@@ -103,7 +103,8 @@ def step_documents(url: str, today: date, **_: Any) -> dict[str, Any]:
             sizes["return_labels"] = len(render_labels(documents.label_data(session, run, library, return_labels=True,
                                                                             home_delivery_marking=marking), "12up"))
             t2 = time.perf_counter()
-            sizes["slips"] = len(render_slips(documents.slip_data(session, run, library)))
+            # as the application prints them: files of documents.SLIPS_PER_FILE shipments
+            sizes["slips"] = sum(len(render_slips(batch)) for batch in documents.slip_files(session, run, library))
         done = time.perf_counter()
         return {"seconds": done - started, "labels_seconds": t1 - started, "return_seconds": t2 - t1,
                 "slips_seconds": done - t2, "bytes": sum(sizes.values())}

@@ -174,12 +174,11 @@ def print_documents(month: str, kind: str, out_path: str, template: str, start: 
                                                           home_delivery_marking=marking),
                                      template, start, (offset_x, offset_y))
             elif kind == "slips":
-                parts = documents.slip_parts(existing.shipments_done)
-                if parts > 1:  # one file per SLIPS_PER_FILE shipments: memory stays bounded
+                if documents.slip_parts(existing.shipments_done) > 1:  # one file per SLIPS_PER_FILE shipments
                     stem, suffix = Path(out_path).stem, Path(out_path).suffix or ".pdf"
-                    for part in range(1, parts + 1):
+                    for part, batch in enumerate(documents.slip_files(session, existing, library), start=1):
                         path = Path(out_path).with_name(f"{stem}-{part}{suffix}")
-                        path.write_bytes(render_slips(documents.slip_data(session, existing, library, part=part)))
+                        path.write_bytes(render_slips(batch))
                         click.echo(f"Wrote {path}.")
                     return
                 data = render_slips(documents.slip_data(session, existing, library))

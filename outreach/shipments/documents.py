@@ -92,6 +92,13 @@ def slip_data(session: Session, run: ShipmentRun, library: Library, *, part: int
     return itertools.islice(slips, first, first + SLIPS_PER_FILE)
 
 
+def slip_files(session: Session, run: ShipmentRun, library: Library) -> Iterator[list[SlipData]]:
+    """The slips of every file in turn, from one pass over the database (for the command line)."""
+    slips = _all_slips(session, run, library)
+    while batch := list(itertools.islice(slips, SLIPS_PER_FILE)):
+        yield batch
+
+
 def _all_slips(session: Session, run: ShipmentRun, library: Library) -> Iterator[SlipData]:
     stmt = (_shipments(run, Loan, CatalogItem)
             .join(Loan, Loan.shipment_id == Shipment.id).join(CatalogItem, CatalogItem.id == Loan.item_id)

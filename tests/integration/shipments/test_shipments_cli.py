@@ -106,3 +106,25 @@ def test_catalog_import_command(app, db, tmp_path):
     assert '"added": 1' in result.output and '"rejected": 1' in result.output
     assert "書名がありません" in report.read_text(encoding="utf-8-sig")
     assert count(db, CatalogItem) == 1
+
+
+def test_a_big_month_of_slips_is_written_in_several_files(app, db, librarian, fixed_today, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from outreach.shipments import documents
+
+    for n, name in enumerate(("山田 花子", "高橋 清", "佐藤 一郎")):
+        patron = new_patron(db, librarian, f"92000000{n}", name=name)
+        approve(db, patron, Service.HOME_DELIVERY)
+        new_item(db, f"C00{n}", f"本 {n}")
+        request(db, patron, librarian, [f"C00{n}"])
+    db.commit()
+    assert run_cli(app, "shipments", "run", "--month", "2026-12").exit_code == 0
+    monkeypatch.setattr(documents, "SLIPS_PER_FILE", 2)
+    out = tmp_path / "slips.pdf"
+    result = run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", "slips", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    files = sorted(tmp_path.glob("slips-*.pdf"))
+    assert [f.name for f in files] == ["slips-1.pdf", "slips-2.pdf"]
+    text = ["".join(p.extract_text() for p in PdfReader(f).pages).replace(" ", "") for f in files]
+    assert sum(t.count("本0") + t.count("本1") + t.count("本2") for t in text) == 3
