@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -15,6 +16,7 @@ _POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 
 
+@functools.lru_cache(maxsize=65_536)  # pure; the planner folds the same subjects and names many times
 def search_key(text: str) -> str:
     """Fold a name or reading so that script and width do not matter.
 
