@@ -215,3 +215,44 @@ def test_blank_and_prefilled_application_forms(client, users, elderly_patron):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(filled.data)).pages).replace(" ", "")
     assert "宅配花子" in text and "タクハイハナコ" in text
     assert "宅配花子" not in "".join(p.extract_text() for p in PdfReader(io.BytesIO(blank.data)).pages)
+
+
+def test_a_second_approval_over_the_same_period_is_refused(db, users, elderly_patron):
+    first = _approve(db, users, elderly_patron, decided_on=date(2026, 11, 20))
+    # An application slipped through as new (not a renewal) while the first approval is in force.
+    from outreach.enrolments.models import Application
+    from outreach.types import ApplicationState
+
+    stray = Application(patron_id=elderly_patron.id, service=Service.HOME_DELIVERY, received_on=date(2026, 11, 21),
+                        channel=Channel.PHONE, state=ApplicationState.AWAITING_DECISION)
+    db.add(stray)
+    db.commit()
+    with pytest.raises(DomainError) as err:
+        services.approve(db, stray, actor=users["chief"], decided_on=date(2026, 11, 21))
+    assert err.value.code == "decision.overlap"
+    db.rollback()
+    assert db.scalars(select(Approval).where(Approval.patron_id == elderly_patron.id)).all() == [first]
+
+
+def test_special_approval_is_refused_where_the_policy_has_none(db, users, make_patron):
+    patron = make_patron("3000000009", birth_date=date(1990, 1, 1))
+    application = services.receive_application(db, patron, service=Service.MAIL_LOAN, received_on=date(2026, 11, 20),
+                                               channel=Channel.PHONE, proxy_id=None, note="",
+                                               actor=users["librarian"], today=date(2026, 11, 21))
+    services.submit_for_decision(db, application, users["librarian"])
+    db.commit()
+    with pytest.raises(DomainError) as err:
+        services.approve(db, application, actor=users["chief"], decided_on=date(2026, 11, 21),
+                         special_reason="読書に困難があるため")
+    assert err.value.code == "decision.special_not_allowed"
+
+
+def test_an_end_date_before_the_approval_began_is_refused(db, users, elderly_patron):
+    approval = _approve(db, users, elderly_patron, decided_on=date(2026, 11, 20))
+    with pytest.raises(DomainError) as err:
+        services.end_approval(db, approval, reason=EndReason.WITHDREW, ended_on=date(2026, 1, 1), note="",
+                              actor=users["librarian"])
+    assert err.value.code == "approval.end_before_start"
+    db.rollback()
+    db.expire_all()
+    assert db.get(Approval, approval.id).status is ApprovalStatus.ACTIVE
