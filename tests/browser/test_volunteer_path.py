@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from outreach.calendar import is_open, next_open_day
+from outreach.calendar import format_wareki, is_open, next_open_day
 from outreach.clock import today
 from outreach.db import make_engine
 from outreach.enrolments.models import Approval
@@ -136,7 +136,7 @@ def test_librarian_books_and_the_volunteer_confirms_and_logs(page, live_server):
     # --- the volunteer logs in, sees only what the room needs, confirms and logs ---
     _login(page, "roudoku-shiken", PASSWORD)
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="自分の対面朗読").click()
-    when = f"{day.isoformat()}（{WEEKDAYS_JA[day.weekday()]}） 10:00〜12:00"
+    when = f"{format_wareki(day)}（{WEEKDAYS_JA[day.weekday()]}） 10:00〜12:00"
     row = page.get_by_role("row").filter(has_text=when)
     expect(row).to_contain_text("ゆかりさん")
     expect(row).to_contain_text("町内会の回覧板と料理の本")

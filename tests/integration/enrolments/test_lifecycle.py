@@ -256,3 +256,14 @@ def test_an_end_date_before_the_approval_began_is_refused(db, users, elderly_pat
     db.rollback()
     db.expire_all()
     assert db.get(Approval, approval.id).status is ApprovalStatus.ACTIVE
+
+
+def test_machine_readable_dates_stay_iso_in_the_japanese_ui(client, users, elderly_patron):
+    import re
+
+    login(client, "librarian1")
+    page = client.get(f"/patrons/{elderly_patron.id}").get_data(as_text=True)
+    stamps = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+    assert stamps, "the page shows dates"
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", iso) and shown.startswith(("令和", "平成", "昭和"))
+               for iso, shown in stamps)
