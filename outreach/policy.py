@@ -72,6 +72,8 @@ class Policy:
 
     # --- 郵送貸出サービス (mail loans), 郵送貸出サービス実施要綱 ---
     mail_loan_requires_library_card: bool = True  # 第2条 借出券を交付された
+    # 第2条 本市に居住している: a prefecture-wide or national service lends by post to readers anywhere.
+    mail_loan_requires_city_residence: bool = True
     mail_loan_rules_effective_on: date = date(2021, 4, 1)  # 付則 令和3年4月1日
     # 付則2 「令和3年4月1日以前より」: 以前 includes the day itself. False: only strictly earlier registrations.
     mail_loan_grandfather_includes_effective_day: bool = True
@@ -267,6 +269,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "home_delivery_approval_years": _optional_int,
     "home_delivery_items": _item_limits,
     "mail_loan_requires_library_card": _bool,
+    "mail_loan_requires_city_residence": _bool,
     "mail_loan_rules_effective_on": _date,
     "mail_loan_grandfather_includes_effective_day": _bool,
     "mail_loan_approval_years": _optional_int,

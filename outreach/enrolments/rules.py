@@ -450,7 +450,8 @@ def _decide_home_delivery(facts: EligibilityFacts, on: date, policy: Policy) -> 
 
 def _decide_mail_loan(facts: EligibilityFacts, on: date, policy: Policy) -> EligibilityDecision:
     # 郵送要綱第2条: 借出券を交付された本市に居住している視覚障害者で、障害者手帳の交付を受けている者.
-    main = [_lives_in_city(facts)]
+    residence = _lives_in_city(facts) if policy.mail_loan_requires_city_residence else None
+    main = [residence] if residence else []
     if policy.mail_loan_requires_library_card:
         main.append(_library_card(facts))
     main.append(_visual_certificate(facts, on))
@@ -461,7 +462,7 @@ def _decide_mail_loan(facts: EligibilityFacts, on: date, policy: Policy) -> Elig
     options = [
         (all(r.ok for r in main), Basis.MAIL_LOAN_VISUAL),
         (grandfathered.ok, Basis.MAIL_LOAN_GRANDFATHERED),
-        (special is not None and special.ok and main[0].ok, Basis.MAIL_LOAN_SPECIAL),
+        (special is not None and special.ok and (residence is None or residence.ok), Basis.MAIL_LOAN_SPECIAL),
     ]
     basis = _first_basis(options)
     reasons = (*main, grandfathered, *((special,) if special else ()))

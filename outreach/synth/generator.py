@@ -84,8 +84,10 @@ SHELVES = {
     MaterialType.AUDIO_CD: "中央 視聴覚", MaterialType.DAISY: "中央 録音資料", MaterialType.OTHER_AV: "中央 視聴覚",
 }
 MAIL_TYPES = (MaterialType.BRAILLE_PICTURE_BOOK, MaterialType.AUDIO_CD, MaterialType.DAISY, MaterialType.OTHER_AV)
-CARE_WEIGHTS = ((CareLevel.SUPPORT_1, 5), (CareLevel.SUPPORT_2, 6), (CareLevel.CARE_1, 9), (CareLevel.CARE_2, 25),
-                (CareLevel.CARE_3, 22), (CareLevel.CARE_4, 18), (CareLevel.CARE_5, 15))
+# Care levels of approved home-delivery patrons: 要介護2 or higher, with a few whose level has since
+# been re-assessed lower (they appear on the review list, as in real life).
+CARE_WEIGHTS = ((CareLevel.SUPPORT_2, 1), (CareLevel.CARE_1, 2), (CareLevel.CARE_2, 30),
+                (CareLevel.CARE_3, 27), (CareLevel.CARE_4, 22), (CareLevel.CARE_5, 18))
 HISTORY_MONTHS = 19  # the previous fiscal year in full and the current one up to last month
 
 
@@ -353,7 +355,10 @@ class Synth:
     def _evidence(self, rows: Batch, pid: int, primary: Service, visual: bool) -> None:
         rng, today = self.rng, self.spec.today
         seen = self._date_between(today - timedelta(days=1500), today - timedelta(days=10))
-        if visual or rng.random() < 0.15:
+        care = primary is Service.HOME_DELIVERY and rng.random() < 0.55
+        # Home delivery needs a non-visual certificate or a care certification (宅配要綱第2条): a patron
+        # without the one holds the other, as an approved patron would.
+        if visual or rng.random() < 0.15 or (primary is Service.HOME_DELIVERY and not care):
             rows.append(("disability_certificate", {
                 "id": self.ids.take("disability_certificate"), "patron_id": pid, "kind": CertificateKind.PHYSICAL.value,
                 "category": (DisabilityCategory.VISUAL if visual else rng.choice(
@@ -361,12 +366,15 @@ class Synth:
                 "grade": rng.choice(["1級", "2級", "2級", "3級", "4級"]), "number": f"{rng.randrange(10**6):06d}",
                 "issued_on": seen - timedelta(days=rng.randrange(3000)), "valid_until": None,
                 "document_seen": "手帳原本", "seen_on": seen, "seen_by_id": self.staff_id, "created_at": self.now}))
-        if primary is Service.HOME_DELIVERY and rng.random() < 0.55:
+        if care:
             valid_from = self._date_between(today - timedelta(days=1000), today - timedelta(days=30))
             level = rng.choices([c for c, _w in CARE_WEIGHTS], weights=[w for _c, w in CARE_WEIGHTS])[0]
+            valid_until = valid_from + timedelta(days=rng.choice([365, 730, 1095]))
+            if valid_until < today and rng.random() < 0.93:  # most renew their certification in time
+                valid_until = today + timedelta(days=rng.randrange(30, 700))
             rows.append(("care_certification", {
                 "id": self.ids.take("care_certification"), "patron_id": pid, "level": level.value,
-                "valid_from": valid_from, "valid_until": valid_from + timedelta(days=rng.choice([365, 730, 1095])),
+                "valid_from": valid_from, "valid_until": valid_until,
                 "document_seen": "介護保険被保険者証", "seen_on": valid_from + timedelta(days=5),
                 "seen_by_id": self.staff_id, "created_at": self.now}))
         if primary is Service.HOME_DELIVERY:

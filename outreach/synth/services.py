@@ -28,6 +28,7 @@ from outreach.reading.models import ReadingRoom
 from outreach.shipments.models import ShipmentRun
 from outreach.synth.generator import Ids, PostalPlace, Synth, SynthSpec
 from outreach.system.models import JobRun
+from outreach.system.services import save_policy_values
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ def fill(scope: Callable[[], AbstractContextManager[Session]], *, patrons: int, 
         existing = {month: (run_id, ship, due) for run_id, month, ship, due in session.execute(
             select(ShipmentRun.id, ShipmentRun.month, ShipmentRun.shipping_on, ShipmentRun.due_on))}
         mark(session, SYNTH_JOB, f"seed{seed}-p{ids.patron}", f"{patrons} patrons, seed {seed}, built {today.isoformat()}")
+        # The synthetic service is national-scale: mail-loan readers live all over Japan.
+        save_policy_values(session, {"mail_loan_requires_city_residence": False}, None)
     local, national = postal_places(library_prefecture, library_city)
     synth = Synth(SynthSpec(patrons=patrons, seed=seed, today=today, local_places=local, national_places=national,
                             room_ids=rooms, ids=ids, existing_runs=existing, library_prefecture=library_prefecture, library_city=library_city))

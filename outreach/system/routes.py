@@ -30,6 +30,8 @@ DESCRIPTIONS = {
     "home_delivery_approval_years": _l("Home delivery: years an approval runs (null: no end)"),
     "home_delivery_items": _l("Home delivery: items per delivery (books, audio-visual, material types)"),
     "mail_loan_requires_library_card": _l("Mail loans: a library card is required"),
+    "mail_loan_requires_city_residence": _l("Mail loans: only residents of the city (false for a prefecture-wide "
+                                            "or national service)"),
     "mail_loan_rules_effective_on": _l("Mail loans: date the rules took effect (grandfathering)"),
     "mail_loan_grandfather_includes_effective_day": _l("Mail loans: patrons registered on that day are grandfathered"),
     "mail_loan_approval_years": _l("Mail loans: years a registration runs (null: no end)"),

@@ -538,3 +538,22 @@ def test_an_ended_approval_is_not_in_force_after_its_end_day():
 
     assert is_approval_in_force(date(2025, 4, 1), date(2028, 3, 31), date(2026, 1, 15), ended_on=date(2026, 1, 15))
     assert not is_approval_in_force(date(2025, 4, 1), date(2028, 3, 31), date(2026, 1, 16), ended_on=date(2026, 1, 15))
+
+
+def test_a_national_mail_loan_service_lends_to_readers_anywhere():
+    import dataclasses
+
+    from outreach.enrolments.rules import CertificateFact, EligibilityFacts, decide_eligibility
+    from outreach.policy import DEFAULT_POLICY
+    from outreach.types import CertificateKind, DisabilityCategory, Service
+
+    facts = EligibilityFacts(
+        birth_date=date(1970, 1, 1), lives_in_city=False, lives_in_facility=False, has_library_card=True,
+        finds_visiting_difficult=None,
+        certificates=(CertificateFact(CertificateKind.PHYSICAL, DisabilityCategory.VISUAL, "1", None, date(2000, 1, 1)),))
+    on = date(2026, 11, 21)
+    assert not decide_eligibility(facts, Service.MAIL_LOAN, on, DEFAULT_POLICY).eligible  # the city's own rule
+    national = dataclasses.replace(DEFAULT_POLICY, mail_loan_requires_city_residence=False)
+    decision = decide_eligibility(facts, Service.MAIL_LOAN, on, national)
+    assert decision.eligible and decision.basis == "mail_loan.visual"
+    assert all(r.code != "lives_in_city" for r in decision.reasons)
