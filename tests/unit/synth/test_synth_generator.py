@@ -67,9 +67,15 @@ def test_services_and_approvals_come_in_plausible_proportions_and_every_age():
 def test_care_levels_and_certificates_are_spread_like_a_real_caseload():
     rows = build(patrons=1000)
     levels = Counter(c["level"] for c in rows["care_certification"])
-    assert len(levels) == 7 and levels["care_2"] > levels["support_1"]
-    visual = sum(1 for c in rows["disability_certificate"] if c["category"] == "visual")
-    assert visual > len(rows["disability_certificate"]) / 2
+    qualifying = sum(levels[level] for level in ("care_2", "care_3", "care_4", "care_5"))
+    # Approved patrons mostly qualify; a few were re-assessed lower (the review list has cases).
+    assert qualifying / sum(levels.values()) > 0.9 and qualifying < sum(levels.values())
+    assert levels["care_2"] > levels["care_5"]
+    # Every home-delivery patron holds what the rules need: a care certification or a non-visual certificate.
+    home = {a["patron_id"] for a in rows["approval"] if a["service"] == "home_delivery"}
+    evidenced = {c["patron_id"] for c in rows["care_certification"]} | {
+        c["patron_id"] for c in rows["disability_certificate"] if c["category"] != "visual"}
+    assert home and home <= evidenced
 
 
 def test_mail_loan_requests_ask_only_for_what_mail_loans_may_send():
