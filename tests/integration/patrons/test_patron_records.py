@@ -241,3 +241,14 @@ class TestSearch:
         as_role("librarian")
         html = client.get("/patrons?q=ﾔﾏﾀﾞ").get_data(as_text=True)
         assert "山田 太郎" in html and "山田 花子" in html and "佐藤 花子" not in html
+
+
+def test_a_very_common_name_is_counted_up_to_the_limit(client, as_role, db, users, monkeypatch):
+    monkeypatch.setattr(services, "SEARCH_COUNT_LIMIT", 3)
+    librarian = as_role("librarian")
+    for i in range(5):
+        _make(db, librarian, card_number=f"77{i}", name=f"佐藤 {i}", name_kana="サトウ タロウ")
+    result = services.search_patrons(db, "さとう", page_size=2)
+    assert result.total == 3 and result.is_capped and len(result.patrons) == 2
+    html = client.get("/patrons?q=サトウ").get_data(as_text=True)
+    assert "3 人以上見つかりました" in html
