@@ -18,9 +18,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.common import NoControlCharacters, strip_filter
 from outreach.labels import choices, label
-from outreach.types import Channel, MaterialType, Service
+from outreach.types import LENDING_SERVICES, Channel, MaterialType
 
-LENDING_SERVICES = (Service.HOME_DELIVERY, Service.MAIL_LOAN)
 MAX_BARCODES = 200
 
 

@@ -37,6 +37,10 @@ class Service(StrEnum):
     FACE_TO_FACE = "face_to_face"  # 対面朗読
 
 
+# The services that lend items (face-to-face reading lends none): shipments, limits, statistics table (1).
+LENDING_SERVICES = (Service.HOME_DELIVERY, Service.MAIL_LOAN)
+
+
 class CertificateKind(StrEnum):
     PHYSICAL = "physical"  # 身体障害者手帳
     INTELLECTUAL = "intellectual"  # 療育手帳

@@ -29,12 +29,11 @@ from outreach.patrons import services as patron_services
 from outreach.patrons.models import Patron
 from outreach.shipments import services as shipment_services
 from outreach.shipments.documents import library_from_config
-from outreach.types import Channel, ItemSource, LoanRequestState, Service
+from outreach.types import LENDING_SERVICES, Channel, ItemSource, LoanRequestState, Service
 from outreach.web import CASEWORK, roles_required
 
 bp = Blueprint("loans", __name__, url_prefix="/loans")
 
-LENDING = (Service.HOME_DELIVERY, Service.MAIL_LOAN)
 
 
 def _lang() -> str:
@@ -84,7 +83,7 @@ def patron(patron_id: int):  # type: ignore[no-untyped-def]
     patron_services.record_view(db, person, current_user)
     db.commit()
     today = clock.today()
-    approvals = {s: active_approval(db, person.id, s, today) for s in LENDING}  # type: ignore[arg-type]
+    approvals = {s: active_approval(db, person.id, s, today) for s in LENDING_SERVICES}  # type: ignore[arg-type]
     return render_template(
         "loans/patron.html", patron=person, approvals=approvals, today=today,
         requests=services.requests_for(db, person.id), loans=services.open_loans(db, person.id),  # type: ignore[arg-type]
@@ -104,7 +103,7 @@ def request_create(patron_id: int):  # type: ignore[no-untyped-def]
     form = LoanRequestCreateForm(proxies=proxies)
     if request.method == "GET":
         form.received_on.data = clock.today()
-        approved = [s for s in LENDING if active_approval(db, person.id, s, clock.today())]  # type: ignore[arg-type]
+        approved = [s for s in LENDING_SERVICES if active_approval(db, person.id, s, clock.today())]  # type: ignore[arg-type]
         if approved:
             form.service.data = approved[0].value
     if form.validate_on_submit():

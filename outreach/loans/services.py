@@ -27,6 +27,7 @@ from outreach.policy import Policy
 from outreach.shipments.models import Shipment
 from outreach.system.services import current_policy
 from outreach.types import (
+    LENDING_SERVICES,
     Channel,
     ItemSource,
     ItemStatus,
@@ -162,7 +163,7 @@ def check_items(session: Session, patron_id: int, service: Service, new_items: S
 
 
 def _check_patron(session: Session, patron: Patron, service: Service, on: date) -> list[Problem]:
-    if service not in (Service.HOME_DELIVERY, Service.MAIL_LOAN):
+    if service not in LENDING_SERVICES:
         return [Problem("service", "このサービスでは資料の貸出はありません", "This service lends no items")]
     if active_approval(session, patron.id, service, on) is None:  # type: ignore[arg-type]
         return [Problem("service", "この利用者には、このサービスの有効な承認・登録がありません",

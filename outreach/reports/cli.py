@@ -37,12 +37,7 @@ def annual(year: int | None, fmt: str, lang: str, output: str | None) -> None:
             raise click.ClickException(exc.message(lang)) from None
         first = services.first_recorded_year(session) or fiscal_year
         trend = services.multi_year(session, min(first, fiscal_year), fiscal_year, today=on)
-    body = {
-        "csv": lambda: exports.to_csv(report, lang, trend),
-        "xlsx": lambda: exports.to_xlsx(report, lang, trend),
-        "json": lambda: exports.to_json(report),
-        "pdf": lambda: exports.to_pdf(report, library_name=current_app.config["LIBRARY_NAME"], lang=lang, trend=trend),
-    }[fmt]()
+    body = exports.render(fmt, report, library_name=current_app.config["LIBRARY_NAME"], lang=lang, trend=trend)
     if output:
         with open(output, "wb") as fh:
             fh.write(body)

@@ -11,6 +11,7 @@ from typing import Any
 from letters.charts import ChartData
 from letters.reports import StatTable, render_statistics
 from outreach.reports import rules
+from outreach.types import LENDING_SERVICES
 
 JSON_SCHEMA_VERSION = 1
 
@@ -124,7 +125,7 @@ def monthly_chart(report: rules.AnnualReport, lang: str = "ja") -> ChartData:
     months = tuple(rules.table_monthly(report, lang).headers[1:13])
     by_key = {s.key: s for s in report.monthly}
     series = tuple((f"{h[service]} {h['deliveries']}", tuple(float(v or 0) for v in by_key[f"{service}.deliveries"].values))
-                   for service in rules.LENDING_SERVICES if f"{service}.deliveries" in by_key)
+                   for service in LENDING_SERVICES if f"{service}.deliveries" in by_key)
     title = f"{report.label(lang)} {h['deliveries']}"
     return ChartData(title, months, series)
 
@@ -133,7 +134,7 @@ def trend_chart(reports: list[rules.AnnualReport], lang: str = "ja") -> ChartDat
     h = rules.headings(lang)
     categories = tuple(r.label(lang).split("（")[0] for r in reports)
     series = []
-    for service in rules.LENDING_SERVICES:
+    for service in LENDING_SERVICES:
         values = []
         for r in reports:
             row = next((s for s in r.services if s.service is service), None)
@@ -156,3 +157,21 @@ def to_pdf(report: rules.AnnualReport, *, library_name: str, lang: str = "ja",
 
 
 __all__ = ["monthly_chart", "tables", "to_csv", "to_json", "to_pdf", "to_xlsx", "trend_chart"]
+
+
+FORMATS = ("csv", "xlsx", "pdf", "json")
+
+
+def render(fmt: str, report: rules.AnnualReport, *, library_name: str, lang: str = "ja",
+           trend: list[rules.AnnualReport] | None = None) -> bytes:
+    """The report in one of FORMATS (the Reports page and `outreach reports annual` both use this)."""
+    if fmt == "csv":
+        return to_csv(report, lang, trend)
+    if fmt == "xlsx":
+        return to_xlsx(report, lang, trend)
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "pdf":
+        return to_pdf(report, library_name=library_name, lang=lang, trend=trend)
+    raise ValueError(f"unknown report format {fmt!r}")
+

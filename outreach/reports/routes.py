@@ -18,8 +18,8 @@ from outreach.clock import today
 from outreach.db import get_session
 from outreach.errors import DomainError
 from outreach.reading.services import reading_figures
-from outreach.reports import exports, rules, services
-from outreach.types import Role, Service
+from outreach.reports import exports, services
+from outreach.types import LENDING_SERVICES, Role, Service
 from outreach.web import CASEWORK, roles_required, select_locale
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -74,12 +74,7 @@ def download(year: int, fmt: str):  # type: ignore[no-untyped-def]
         abort(404)
     years = _years(db)
     trend = services.multi_year(db, min(years), max(years), today=today()) if years else None
-    body = {
-        "csv": lambda: exports.to_csv(report, lang, trend),
-        "xlsx": lambda: exports.to_xlsx(report, lang, trend),
-        "json": lambda: exports.to_json(report),
-        "pdf": lambda: exports.to_pdf(report, library_name=current_app.config["LIBRARY_NAME"], lang=lang, trend=trend),
-    }[fmt]()
+    body = exports.render(fmt, report, library_name=current_app.config["LIBRARY_NAME"], lang=lang, trend=trend)
     response = Response(body, mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="outreach-statistics-FY{year}.{fmt}"'
     return response
@@ -156,7 +151,7 @@ def historical():  # type: ignore[no-untyped-def]
         existing = services.historical_report(db, form.fiscal_year.data)
         by_service = {s.service.value: s for s in (existing.services if existing else ())}
         by_library = {lib.library: lib for lib in (existing.libraries if existing else ())}
-        for service in rules.LENDING_SERVICES:
+        for service in LENDING_SERVICES:
             s = by_service.get(service.value)
             form.services.append_entry({"row_key": service.value, "registrants": s.registrants if s else 0,
                                         "deliveries": s.deliveries if s else 0, "books": s.books if s else 0,
@@ -169,7 +164,7 @@ def historical():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         rows = [services.HistoricalRow(1, entry.row_key.data, entry.registrants.data, entry.deliveries.data,
                                        entry.books.data, entry.audio_visual.data, note=form.note.data or "")
-                for entry in form.services if entry.row_key.data in {s.value for s in rules.LENDING_SERVICES}]
+                for entry in form.services if entry.row_key.data in {s.value for s in LENDING_SERVICES}]
         rows += [services.HistoricalRow(2, entry.row_key.data, entry.registrants.data, sessions=entry.sessions.data,
                                         minutes=int(Decimal(entry.hours.data) * 60), note=form.note.data or "")
                  for entry in form.libraries if entry.row_key.data in libraries]

@@ -14,7 +14,6 @@ from outreach.calendar import fiscal_year_label, fiscal_year_range
 from outreach.reading.rules import reading_hours
 from outreach.types import Service
 
-LENDING_SERVICES = (Service.HOME_DELIVERY, Service.MAIL_LOAN)
 NOTHING = "―"  # the source prints a dash where a service lent no books
 
 # Definitions printed under each table, in the report and in docs/reports.md.

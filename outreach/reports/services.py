@@ -26,7 +26,7 @@ from outreach.reading.services import reading_figures
 from outreach.reports import rules
 from outreach.reports.models import HistoricalFigure
 from outreach.shipments.models import Shipment
-from outreach.types import ReadingSessionState, Service
+from outreach.types import LENDING_SERVICES, ReadingSessionState, Service
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,11 @@ class ReportError(DomainError):
 
 def registrants_on(session: Session, on: date) -> dict[Service, int]:
     """Persons with an approval or registration in force on ``on``, per service (one grouped query)."""
-    rows = session.execute(
-        select(Approval.service, func.count(func.distinct(Approval.patron_id)))
-        .where(in_force_condition(on)).group_by(Approval.service)
-    ).all()
-    return {Service(service): count for service, count in rows}
+    return registrants_at(session, [on])[on]
 
 
 def registrants_at(session: Session, days: Sequence[date]) -> dict[date, dict[Service, int]]:
-    """``registrants_on`` for several days at once: one grouped query over a list of days (month ends)."""
+    """Persons with an approval in force on each of several days, per service: one grouped query."""
     if not days:
         return {}
     day_list = union_all(*(select(literal(d, Date).label("day")) for d in sorted(set(days)))).subquery("days")
@@ -82,7 +78,7 @@ def annual_report(session: Session, fiscal_year: int, *, today: date, monthly: b
     totals = shipment_totals(session, first, last)
     services = tuple(
         rules.ServiceFigures(service, registered.get(service, 0), *totals.get(service, (0, 0, 0)))
-        for service in rules.LENDING_SERVICES
+        for service in LENDING_SERVICES
     )
     reading = reading_figures(session, fiscal_year, registered_on=stock_day)
     libraries = tuple(rules.LibraryFigures(f.library_name, f.registrants, f.sessions, f.minutes)
@@ -124,7 +120,7 @@ def _monthly(session: Session, fiscal_year: int, today: date) -> tuple[rules.Mon
         by_key["face_to_face.sessions"][i] = int(sessions)
         by_key["face_to_face.hours"][i] = rules.hours_of(int(minutes))
     elapsed = 12 if last <= today else rules.month_index(fiscal_year, today.year, today.month) + 1
-    keys = [f"{s}.{f}" for s in rules.LENDING_SERVICES for f in ("registrants", "deliveries", "books", "audio_visual")]
+    keys = [f"{s}.{f}" for s in LENDING_SERVICES for f in ("registrants", "deliveries", "books", "audio_visual")]
     keys += ["face_to_face.sessions", "face_to_face.hours"]
     return tuple(
         rules.series(key, by_key.get(key, {}), months_elapsed=elapsed, is_stock=key.endswith(".registrants"),

@@ -44,7 +44,6 @@ from outreach.loans.rules import (
 from outreach.policy import DEFAULT_POLICY, Policy
 from outreach.types import ItemSource, ItemStatus, MaterialType, Service, SkipReason
 
-LENDING_SERVICES = (Service.HOME_DELIVERY, Service.MAIL_LOAN)
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 MAX_MONTHS_AHEAD = 12
 

@@ -38,6 +38,7 @@ from outreach.shipments.models import PlannedItem, PlannedShipment, Shipment, Sh
 from outreach.shipments.rules import RunError
 from outreach.system.services import current_policy
 from outreach.types import (
+    LENDING_SERVICES,
     ApprovalStatus,
     ItemSource,
     ItemStatus,
@@ -90,7 +91,7 @@ def build_cases(session: Session, month: str, shipping_on: date) -> list[rules.P
     requests, reader profiles, overdue counts, this month's shipments and reading histories."""
     standing: dict[tuple[int, Service], rules.Standing] = {}
     lapse_day = rules.lapsed_since(shipping_on)
-    for service in rules.LENDING_SERVICES:
+    for service in LENDING_SERVICES:
         for patron_id in session.scalars(active_approvals_stmt(service, shipping_on).with_only_columns(Approval.patron_id)):
             standing[(patron_id, service)] = rules.Standing.IN_FORCE
         lapsed = select(Approval.patron_id, Approval.ended_on, Approval.status).where(
@@ -125,7 +126,7 @@ def build_cases(session: Session, month: str, shipping_on: date) -> list[rules.P
     profiles = {p.patron_id: p for p in session.scalars(select(ReaderProfile))}
     monthly = {pid for pid, p in profiles.items() if p.is_monthly and p.items_per_month > 0}
 
-    keys = set(standing) | set(lines) | {k for k in choose if k[1] in rules.LENDING_SERVICES}
+    keys = set(standing) | set(lines) | {k for k in choose if k[1] in LENDING_SERVICES}
     missing = sorted(k for k in keys if k not in standing)
     if missing:
         _fill_other_standing(session, missing, standing, shipping_on)
@@ -176,7 +177,7 @@ def _fill_other_standing(session: Session, keys: Sequence[tuple[int, Service]],
 
 def _catalogue(session: Session, policy: Policy) -> Callable[[], Iterable[loan_rules.SelectableItem]]:
     types: dict[MaterialType, None] = {}
-    for service in rules.LENDING_SERVICES:
+    for service in LENDING_SERVICES:
         limits = policy.item_limits(service)
         if limits:
             types.update(dict.fromkeys(limits.allowed_material_types))
@@ -807,7 +808,7 @@ def _settle_requests(session: Session, planned_ids: Sequence[int], shipped_lines
             session.execute(update(table).where(table.c.id == bindparam("rid")).values(
                 {column: table.c[column] + bindparam("n")}),
                 [{"rid": rid, "n": n} for rid, n in counts.items()], execution_options={"synchronize_session": False})
-    for service in rules.LENDING_SERVICES:
+    for service in LENDING_SERVICES:
         patrons = sorted({p.patron_id for p in to_ship if p.service == service})
         for chunk in _chunks(patrons):
             session.execute(update(LoanRequest).where(

@@ -20,6 +20,7 @@ from outreach.calendar import add_months, due_date, first_open_day_of_month
 from outreach.catalog import rules as catalog_rules
 from outreach.patrons import rules as patron_rules
 from outreach.types import (
+    LENDING_SERVICES,
     ApprovalStatus,
     CareLevel,
     CertificateKind,
@@ -423,7 +424,7 @@ class Synth:
     def _lending(self, rows: Batch, pid: int, primary: Service, standing: dict[Service, tuple[date, date | None]],
                  consent: bool) -> None:
         rng, today = self.rng, self.spec.today
-        if primary not in (Service.HOME_DELIVERY, Service.MAIL_LOAN):
+        if primary not in LENDING_SERVICES:
             return
         allowed = MAIL_TYPES if primary is Service.MAIL_LOAN else None
         most = 17 if primary is Service.HOME_DELIVERY else 5
