@@ -35,6 +35,20 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int_setting(name: str, default: int | None, lowest: int, highest: int) -> int | None:
+    """An integer setting within [lowest, highest]; a bad value stops the start with the setting named."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number from {lowest} to {highest}, not {raw!r}") from None
+    if not lowest <= value <= highest:
+        raise ValueError(f"{name} must be a whole number from {lowest} to {highest}, not {raw!r}")
+    return value
+
+
 class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'outreach.db'}")
 
@@ -69,6 +83,10 @@ class Config:
     LOGIN_LOCKOUT = timedelta(minutes=int(os.environ.get("OUTREACH_LOGIN_LOCKOUT_MINUTES", "15")))
     REMEMBER_COOKIE_DURATION = timedelta(0)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the (server-side ended) session
+    # The scheduler plans the month at OUTREACH_PLAN_HOUR (library time) on its first open day from
+    # OUTREACH_PLAN_DAY (1-28; unset: the month's first open day).
+    OUTREACH_PLAN_DAY = _int_setting("OUTREACH_PLAN_DAY", None, 1, 28)
+    OUTREACH_PLAN_HOUR = _int_setting("OUTREACH_PLAN_HOUR", 7, 0, 23)
     PAGE_SIZE = 20  # rows per result page: short pages read better at 200% zoom and with a screen reader
     TESTING = False
 
