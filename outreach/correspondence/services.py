@@ -62,15 +62,24 @@ def addressee_for(patron: Patron, proxy: Proxy | None) -> ld.Addressee:
     return ld.Addressee(postal_code=patron.postal_code, address_lines=tuple(patron.address_lines), name=patron.name)
 
 
+_FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _full_width(number: int) -> str:
+    """Numbers in the running text of official letters are written full-width (１か月)."""
+    return str(number).translate(_FULL_WIDTH_DIGITS)
+
+
 def policy_values(policy: Policy, service: Service) -> dict[str, object]:
     """Numbers the wording may quote (limits, loan period), from the policy in force."""
     limits = policy.item_limits(service)
     values: dict[str, object] = {"loan_period_months": policy.loan_period_months,
+                                 "loan_period": f"{_full_width(policy.loan_period_months)}か月",
                                  "approval_years": policy.approval_years(service) or "",
                                  "min_age": policy.home_delivery_min_age,
                                  "min_care_level": CARE_LEVEL_JA[policy.home_delivery_min_care_level]}
-    if limits is not None:
-        values.update(max_books=limits.max_books, max_av=limits.max_audio_visual)
+    # Empty for a service that lends nothing (対面朗読): the wording leaves the limits out on purpose.
+    values.update(max_books=limits.max_books if limits else "", max_av=limits.max_audio_visual if limits else "")
     return values
 
 

@@ -4,9 +4,27 @@ from datetime import date
 
 import pytest
 
+from letters import wording
 from outreach.enrolments import services
 from outreach.patrons import services as patron_services
 from outreach.types import CareLevel, CertificateKind, DifficultyBasis, DisabilityCategory
+
+
+def strict_applies(entry, values):  # type: ignore[no-untyped-def]
+    """wording.applies, but a `requires`/`unless` name that nobody supplies is an error, not a hidden line."""
+    unknown = [k for k in (*entry.get("requires", ()), *entry.get("unless", ())) if k not in values]
+    if unknown:
+        raise wording.WordingError(f"the wording names values nobody supplies: {', '.join(unknown)}")
+    return _lenient_applies(entry, values)
+
+
+_lenient_applies = wording.applies
+
+
+@pytest.fixture(autouse=True)
+def strict_letter_wording(monkeypatch):  # type: ignore[no-untyped-def]
+    """Every letter issued in these tests fails when its template names a value the application never gives."""
+    monkeypatch.setattr(wording, "applies", strict_applies)
 
 
 @pytest.fixture()
