@@ -492,15 +492,21 @@ def _anonymise(session: Session, condition: Any) -> int:
 
 
 def privacy_sweep(session: Session) -> int:
-    """Forget closed loans of every patron without consent (e.g. after consent was withdrawn)."""
-    return _anonymise(session, Loan.patron_id.is_not(None))
+    """Forget who read what for every patron without consent (e.g. after consent was withdrawn): closed loans,
+    and the titles of face-to-face reading sessions and closed requests. Returns how many records."""
+    from outreach.reading.services import forget_reading_titles
+
+    return _anonymise(session, Loan.patron_id.is_not(None)) + forget_reading_titles(session)
 
 
 def forget_reading_history(session: Session, patron_id: int) -> int:
-    """Remove the patron's reading history (closed loans) at once, e.g. when consent is withdrawn."""
+    """Remove the patron's reading history at once, e.g. when consent is withdrawn: closed loans, and the titles
+    of their face-to-face reading sessions and closed requests (counts and hours stay for the statistics)."""
+    from outreach.reading.services import forget_reading_titles
+
     result = session.execute(update(Loan).where(Loan.patron_id == patron_id, Loan.status != LoanStatus.ON_LOAN)
                              .values(patron_id=None, item_id=None), execution_options={"synchronize_session": False})
-    return result.rowcount or 0
+    return (result.rowcount or 0) + forget_reading_titles(session, patron_id)
 
 
 # --------------------------------------------------------------------------------------------------

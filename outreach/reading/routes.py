@@ -677,7 +677,8 @@ def figures():  # type: ignore[no-untyped-def]
 
 
 def _me() -> Volunteer | None:
-    return services.volunteer_for_user(get_session(), current_user.id)
+    # From the retirement day on the pages refuse, even before the daily job deactivates the account.
+    return services.volunteer_for_user(get_session(), current_user.id, on=today())
 
 
 def _my_session_or_404(session_id: int) -> tuple[Volunteer, ReadingSession]:
@@ -694,7 +695,8 @@ def my_sessions():  # type: ignore[no-untyped-def]
     db = get_session()
     me = _me()
     if me is None:
-        return render_template("reading/my.html", me=None)
+        record = services.volunteer_for_user(db, current_user.id)
+        return render_template("reading/my.html", me=None, retired_on=record.retired_on if record else None)
     return render_template(
         "reading/my.html", me=me,
         upcoming=services.volunteer_sessions(db, me.id, from_on=today(), states=(ReadingSessionState.SCHEDULED,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlmodel import Session
 
 from outreach.audit import services as audit
@@ -152,9 +152,27 @@ def get_volunteer(session: Session, volunteer_id: int) -> Volunteer | None:
     return session.get(Volunteer, volunteer_id)
 
 
-def volunteer_for_user(session: Session, user_id: int) -> Volunteer | None:
-    """The volunteer record of a staff account (None for staff who are not volunteer readers)."""
-    return session.scalars(select(Volunteer).where(Volunteer.user_id == user_id)).first()
+def volunteer_for_user(session: Session, user_id: int, *, on: date | None = None) -> Volunteer | None:
+    """The volunteer record of a staff account (None for staff who are not volunteer readers). Given ``on``,
+    a volunteer who has retired by that day is None too: retirement ends access from its first day."""
+    volunteer = session.scalars(select(Volunteer).where(Volunteer.user_id == user_id)).first()
+    if volunteer is not None and on is not None and volunteer.retired_on is not None and volunteer.retired_on <= on:
+        return None
+    return volunteer
+
+
+def end_retired_volunteers(session: Session, on: date) -> int:
+    """Deactivate the accounts of volunteers whose retirement day has come (a date set ahead of time takes
+    effect on that day), which ends their open sessions. Returns how many accounts were deactivated."""
+    users = session.scalars(
+        select(StaffUser).join(Volunteer, Volunteer.user_id == StaffUser.id)
+        .where(Volunteer.retired_on <= on, StaffUser.is_active.is_(True)).order_by(StaffUser.id)
+    ).all()
+    for user in users:  # a handful on any day: the account service ends sessions and audits each one
+        auth_services.update_user(session, user, display_name=user.display_name, role=user.role, is_active=False,
+                                  actor=None)
+    session.flush()
+    return len(users)
 
 
 def volunteer_room_ids(session: Session, volunteer_id: int) -> list[int]:
@@ -430,6 +448,26 @@ def close_request(session: Session, request: ReadingRequest, *, actor: StaffUser
     request.updated_at = utcnow()
     session.flush()
     _audit(session, actor, "close", "reading_request", request.id, fields)
+
+
+def forget_reading_titles(session: Session, patron_id: int | None = None) -> int:
+    """Forget what was read: the titles logged on sessions and what was to be read on closed requests, for one
+    patron whose consent was withdrawn or (``None``) every patron without reading-history consent. Set-based;
+    the sessions' counts, item numbers and minutes stay, so the statistics do not change."""
+    if patron_id is not None:
+        of_session, of_request = ReadingSession.patron_id == patron_id, ReadingRequest.patron_id == patron_id
+    else:
+        no_consent = select(Patron.id).where(Patron.has_reading_history_consent.is_(False))
+        of_session, of_request = ReadingSession.patron_id.in_(no_consent), ReadingRequest.patron_id.in_(no_consent)
+    titles = session.execute(
+        update(ReadingSession).where(of_session, ReadingSession.material_titles != "")
+        .values(material_titles="", updated_at=utcnow()), execution_options={"synchronize_session": False})
+    # An open request keeps its description: the reader needs it for the sessions still to come.
+    described = session.execute(
+        update(ReadingRequest).where(of_request, ReadingRequest.status == ReadingRequestStatus.CLOSED,
+                                     ReadingRequest.material_description != "")
+        .values(material_description="", updated_at=utcnow()), execution_options={"synchronize_session": False})
+    return (titles.rowcount or 0) + (described.rowcount or 0)
 
 
 # ==================================================================================================
@@ -990,7 +1028,7 @@ class DashboardSummary:
 def dashboard_summary(session: Session, *, today: date, user: StaffUser) -> DashboardSummary:
     """Counts for the staff dashboard card, or a volunteer's next sessions and logs to write."""
     if user.role == Role.VOLUNTEER:
-        volunteer = volunteer_for_user(session, user.id)
+        volunteer = volunteer_for_user(session, user.id, on=today)
         if volunteer is None:
             return DashboardSummary(is_volunteer=True)
         upcoming = volunteer_sessions(session, volunteer.id, from_on=today, states=rules.UPCOMING_STATES[:2])

@@ -103,7 +103,8 @@ def test_the_daily_overdue_job_the_work_list_and_the_next_month(db, librarian, s
     hanako, ichiro = shipped
     services.check_in(db, ["B004", "C001"], actor=librarian, today=date(2027, 1, 5))  # 一郎 returned on time
     db.commit()
-    assert jobs.overdue(db, DUE_ON).endswith("0 loans newly overdue; 0 patrons with overdue items; 0 closed loans anonymised")
+    assert jobs.overdue(db, DUE_ON).endswith("0 loans newly overdue; 0 patrons with overdue items; "
+                                             "0 reading records anonymised; 0 retired volunteer accounts deactivated")
     day_after = date(2027, 1, 6)
     summary = jobs.overdue(db, day_after)
     assert "3 loans newly overdue; 1 patrons with overdue items" in summary
