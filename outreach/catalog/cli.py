@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from outreach import csvsafe
 from outreach.db import database
 
 catalog_group = AppGroup("catalog", help="The catalogue of items the outreach desk lends.")
@@ -31,7 +32,8 @@ def import_command(path: str, report_path: str | None) -> None:
                 writer.writerow(["row", "barcode", "outcome", "detail"])
                 for row in services.iter_import_rows(session, record):
                     detail = "; ".join(p["ja"] for p in row.problems) or ", ".join(row.fields)
-                    writer.writerow([row.row_number, row.barcode, row.outcome, detail])
+                    # What the imported file held, defused: a spreadsheet must not run it as a formula.
+                    writer.writerow(csvsafe.row([row.row_number, row.barcode, row.outcome, detail]))
         summary = {"rows": record.rows_total, "added": record.rows_added, "updated": record.rows_updated,
                    "unchanged": record.rows_unchanged, "rejected": record.rows_rejected}
         problem = record.problem

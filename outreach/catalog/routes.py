@@ -29,6 +29,7 @@ from forms.catalog import (
     ItemStatusForm,
     ItemUnsuitableForm,
 )
+from outreach import csvsafe
 from outreach.catalog import services
 from outreach.catalog.models import CatalogItem
 from outreach.db import database, get_session
@@ -221,7 +222,8 @@ def _report_lines(session, import_id: int, header: list[str], lang: str):  # typ
     record = services.get_import(session, import_id)
     for row in services.iter_import_rows(session, record):
         detail = "; ".join(p[lang if lang in ("ja", "en") else "ja"] for p in row.problems) or ", ".join(row.fields)
-        writer.writerow([row.row_number, row.barcode, row.outcome, detail])
+        # The barcode and the detail echo what the imported file held: never let a spreadsheet run it.
+        writer.writerow(csvsafe.row([row.row_number, row.barcode, row.outcome, detail]))
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
