@@ -7,8 +7,8 @@ No Flask, no database: plain facts in, a decision out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -485,6 +485,41 @@ def _decide_face_to_face(facts: EligibilityFacts, on: date, policy: Policy) -> E
     basis = _first_basis(options) if all(r.ok for r in general) else None
     reasons = (*general, *((visual,) if visual else ()), *((special,) if special else ()))
     return EligibilityDecision(Service.FACE_TO_FACE, on, basis is not None, basis, reasons)
+
+
+# --------------------------------------------------------------------------------------------------
+# review of approvals in force
+
+# A special approval (特に必要と認めた者) stands on the chief's judgement instead of a certificate or care
+# level, but residence, "not in a facility" and visiting difficulty still govern it (宅配要綱第2条本文), and the
+# policy must still allow special approval for the service.
+_SPECIAL_APPROVAL_CONDITIONS = frozenset({
+    ReasonCode.LIVES_IN_CITY, ReasonCode.NOT_IN_FACILITY, ReasonCode.VISITING_DIFFICULT, ReasonCode.SPECIAL_APPROVAL,
+})
+
+
+def review_reasons(
+    facts: EligibilityFacts, service: Service, on: date, policy: Policy = DEFAULT_POLICY, *, is_special: bool = False
+) -> tuple[Reason, ...]:
+    """Why an approval in force should be reviewed on ``on`` (empty: the rules still cover it).
+
+    A special approval is re-checked with the chief's approval as a fact, and only the conditions that
+    govern it are reasons (moving away, entering a facility ...), not the certificate it never needed."""
+    if is_special:
+        facts = replace(facts, special_approval=True)
+    decision = decide_eligibility(facts, service, on, policy)
+    if decision.eligible:
+        return ()
+    if is_special:
+        governing = tuple(r for r in decision.failing if r.code in _SPECIAL_APPROVAL_CONDITIONS)
+        return governing or decision.failing
+    return decision.failing
+
+
+def is_review_settled(current: Iterable[str], kept: Iterable[str] | None) -> bool:
+    """Whether a change was already reviewed: the last review kept the service for these same reasons
+    (or more). A reason that was not there when the service was kept needs a new review."""
+    return kept is not None and set(current) <= set(kept)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -470,40 +470,79 @@ def keep_after_review(session: Session, flag: ReviewFlag, actor: StaffUser, toda
 
 def check_for_review(session: Session, patron_ids: Iterable[int], on: date) -> int:
     """Flag patrons whose approvals in force no longer meet the rules on ``on`` (moved, entered a facility,
-    evidence lapsed, ...). Special approvals are the chief's judgement and are not re-checked. Returns the
-    number of new flags; an open flag for the same approval is not repeated."""
+    evidence lapsed, ...). Special approvals are re-checked for what still governs them (residence, not in a
+    facility). Returns the number of new flags; an approval with an open flag is not flagged again, nor one
+    whose last review kept the service for the same reasons (a new reason is a new flag)."""
     ids = sorted(set(patron_ids))
     if not ids:
         return 0
     policy = current_policy(session)
     approvals = []
     for chunk in _chunks(ids, 900):
-        approvals += session.scalars(select(Approval).where(
-            Approval.patron_id.in_(chunk), in_force_condition(on), Approval.is_special.is_(False))).all()
+        approvals += session.scalars(select(Approval).where(Approval.patron_id.in_(chunk), in_force_condition(on))
+                                     .order_by(Approval.patron_id, Approval.id)).all()
     if not approvals:
         return 0
-    flagged = set(session.scalars(select(ReviewFlag.approval_id).where(
-        ReviewFlag.approval_id.in_([a.id for a in approvals]), ReviewFlag.resolved_on.is_(None))).all())
+    latest: dict[int, ReviewFlag] = {}  # the newest flag of each approval
+    for chunk in _chunks([a.id for a in approvals], 900):
+        for flag in session.scalars(select(ReviewFlag).where(ReviewFlag.approval_id.in_(chunk))
+                                    .order_by(ReviewFlag.approval_id, ReviewFlag.raised_on, ReviewFlag.id)):
+            latest[flag.approval_id] = flag
     facts = facts_for(session, [a.patron_id for a in approvals])
     created = 0
     for approval in approvals:
-        if approval.id in flagged:
+        last = latest.get(approval.id)
+        if last is not None and last.resolved_on is None:
             continue
-        decision = rules.decide_eligibility(facts[approval.patron_id], approval.service, on, policy)
-        if not decision.eligible:
-            session.add(ReviewFlag(patron_id=approval.patron_id, approval_id=approval.id, raised_on=on,
-                                   reason_codes=",".join(r.code.value for r in decision.failing)))
-            created += 1
+        reasons = rules.review_reasons(facts[approval.patron_id], approval.service, on, policy,
+                                       is_special=approval.is_special)
+        if not reasons:
+            continue
+        codes = [r.code.value for r in reasons]
+        kept = last.reason_codes.split(",") if last is not None and last.resolution == "kept" else None
+        if rules.is_review_settled(codes, kept):
+            continue
+        session.add(ReviewFlag(patron_id=approval.patron_id, approval_id=approval.id, raised_on=on,
+                               reason_codes=",".join(codes)))
+        created += 1
     session.flush()
     return created
 
 
-def open_review_flags(session: Session, limit: int = 200) -> Sequence[tuple[ReviewFlag, Patron, Approval]]:
-    return session.execute(
+@dataclass(frozen=True)
+class ReviewRow:
+    """An open review flag with what the rules say about it now (for the work list)."""
+
+    flag: ReviewFlag
+    patron: Patron
+    approval: Approval
+    reasons: tuple[rules.Reason, ...]
+
+    def message(self, lang: str = "ja") -> str:
+        texts = [r.message(lang) for r in self.reasons]
+        return "、".join(texts) if lang == "ja" else "; ".join(texts)
+
+
+def open_review_flags(session: Session, on: date, limit: int = 200) -> list[ReviewRow]:
+    """Open review flags, oldest first, each with the rule messages of its reasons as of ``on``."""
+    rows = session.execute(
         select(ReviewFlag, Patron, Approval).join(Patron, Patron.id == ReviewFlag.patron_id)
         .join(Approval, Approval.id == ReviewFlag.approval_id)
         .where(ReviewFlag.resolved_on.is_(None)).order_by(ReviewFlag.raised_on, ReviewFlag.id).limit(limit)
     ).tuples().all()
+    policy = current_policy(session)
+    facts = facts_for(session, [patron.id for _flag, patron, _approval in rows])
+    return [ReviewRow(flag, patron, approval, _flag_reasons(facts[patron.id], approval, flag, on, policy))
+            for flag, patron, approval in rows]
+
+
+def _flag_reasons(facts: rules.EligibilityFacts, approval: Approval, flag: ReviewFlag, on: date,
+                  policy: Policy) -> tuple[rules.Reason, ...]:
+    """The flag's reasons worded as the rules word them today (a special approval counts as a fact)."""
+    if approval.is_special:
+        facts = dataclasses.replace(facts, special_approval=True)
+    by_code = {r.code.value: r for r in rules.decide_eligibility(facts, approval.service, on, policy).reasons}
+    return tuple(by_code[code] for code in flag.reason_codes.split(",") if code in by_code)
 
 
 def flags_of(session: Session, patron_id: int) -> Sequence[ReviewFlag]:
@@ -693,15 +732,10 @@ def patron_case(session: Session, patron: Patron, on: date, lang: str = "ja") ->
             renewal_due=bool(current and rules.is_renewal_due(current.valid_until, on, policy)),
         ))
     flags = flags_of(session, patron.id)
+    by_id = {a.id: a for a in approvals}
     messages = {}
     for flag in flags:
-        decision_reasons = {r.code.value: r for r in rules.decide_eligibility(facts, _flag_service(approvals, flag), on,
-                                                                                  policy).reasons}
-        texts = [decision_reasons[code].message(lang) for code in flag.reason_codes.split(",") if code in decision_reasons]
+        texts = [r.message(lang) for r in _flag_reasons(facts, by_id[flag.approval_id], flag, on, policy)]
         messages[flag.id] = "、".join(texts) if lang == "ja" else "; ".join(texts)
     return PatronCase(rows, flags, messages, applications, evidence_of(session, patron.id),
                       case_notes_of(session, patron.id), letters_of(session, patron.id))
-
-
-def _flag_service(approvals: Sequence[Approval], flag: ReviewFlag) -> Service:
-    return next(a.service for a in approvals if a.id == flag.approval_id)

@@ -30,7 +30,7 @@ def dashboard():  # type: ignore[no-untyped-def]
             "awaiting": enrolments.awaiting_decision(db),
             "ending": enrolments.ending_soon(db, on),
             "expired": enrolments.expired_without_renewal(db, on),
-            "flags": enrolments.open_review_flags(db),
+            "flags": enrolments.open_review_flags(db, on),
             "visits": enrolments.planned_visits(db, on),
         }
     return render_template("main/dashboard.html", lists=lists, on=on, reading_summary=reading_summary,
