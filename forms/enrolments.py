@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
@@ -97,6 +99,14 @@ class DecisionForm(FlaskForm):
     decided_on = _date(_l("Decided on"), past=True)
     special_reason = _note(_l("Reason for a special approval (その他特に必要と認めた者)"), 1000)
     rejection_reason = _note(_l("Reason for the rejection"), 1000)
+
+    def __init__(self, *args, received_on: date | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.received_on = received_on  # the application's; a decision cannot come before it
+
+    def validate_decided_on(self, field: DateField) -> None:
+        if field.data and self.received_on and field.data < self.received_on:
+            raise ValidationError(_l("The decision cannot be dated before the application was received."))
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
         # Not an inline validator: Optional() on the field would stop it from running when empty.

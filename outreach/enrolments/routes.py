@@ -184,6 +184,7 @@ def application(application_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     app_row: Application = _get(Application, application_id)
     patron = _patron(app_row.patron_id)
+    _record_view(patron)
     on = app_row.decided_on or today()
     decision = services.decide(db, patron, app_row.service, on)
     form = DecisionForm()
@@ -196,6 +197,14 @@ def application(application_id: int):  # type: ignore[no-untyped-def]
         proxy=patron_services.get_proxy(db, patron, app_row.proxy_id) if app_row.proxy_id else None,
         letters=[lt for lt in letters.letters_of(db, patron.id) if lt.application_id == app_row.id],
     )
+
+
+def _record_view(patron: Patron) -> None:
+    """The application page shows the patron's evidence (要配慮個人情報): the view is audited as the
+    patron page's is."""
+    db = get_session()
+    patron_services.record_view(db, patron, current_user)
+    db.commit()
 
 
 def _approval_of(application: Application) -> Approval | None:
@@ -234,6 +243,10 @@ def application_step(application_id: int, step: str):  # type: ignore[no-untyped
     return redirect(url_for("enrolments.application", application_id=application_id))
 
 
+# The field a refused decision is shown on.
+DECISION_ERROR_FIELDS = {"decision.not_eligible": "special_reason", "decision.before_received": "decided_on"}
+
+
 @bp.route("/applications/<int:application_id>/decide", methods=["POST"])
 @roles_required(Role.CHIEF)
 def decide(application_id: int):  # type: ignore[no-untyped-def]
@@ -241,7 +254,7 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     app_row: Application = _get(Application, application_id)
     patron = _patron(app_row.patron_id)
-    form = DecisionForm()
+    form = DecisionForm(received_on=app_row.received_on)
     if form.validate_on_submit():
         try:
             if form.decision.data == "approve":
@@ -263,10 +276,11 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
                 message = _("Rejected. The rejection letter has been issued.")
             db.commit()
         except DomainError as exc:
-            _domain_error(form, exc, "special_reason" if exc.code == "decision.not_eligible" else None)
+            _domain_error(form, exc, DECISION_ERROR_FIELDS.get(exc.code))
         else:
             flash(message, "success")
             return redirect(url_for("enrolments.application", application_id=app_row.id))
+    _record_view(patron)  # the form comes back with the evidence on it
     on = form.decided_on.data or today()
     return render_template(
         "enrolments/application.html", application=app_row, patron=patron,

@@ -340,6 +340,7 @@ def approve(
     reason and is marked as such; a patron the rules do not cover cannot be approved otherwise."""
     _require_chief(actor)
     _check_decision_state(application)
+    _check_decision_date(application, decided_on)
     policy = current_policy(session)
     patron = session.get(Patron, application.patron_id)
     assert patron is not None
@@ -394,6 +395,7 @@ def reject(session: Session, application: Application, *, actor: StaffUser, deci
     """The chief rejects (不承認); the reason is required and goes into the rejection letter (様式第3号)."""
     _require_chief(actor)
     _check_decision_state(application)
+    _check_decision_date(application, decided_on)
     if not reason.strip():
         raise _error("decision.reason_required", "不承認の理由を入力してください。", "Give the reason for the rejection.")
     patron = session.get(Patron, application.patron_id)
@@ -411,6 +413,12 @@ def reject(session: Session, application: Application, *, actor: StaffUser, deci
 def _require_chief(actor: StaffUser | None) -> None:
     if actor is None or actor.role != Role.CHIEF:
         raise _error("decision.chief_only", "申込の決定は課長だけが行えます。", "Only the section chief decides applications.")
+
+
+def _check_decision_date(application: Application, decided_on: date) -> None:
+    if decided_on < application.received_on:
+        raise _error("decision.before_received", "決定日は申込の受付日より前にできません。",
+                     "The decision cannot be dated before the application was received.")
 
 
 def _check_decision_state(application: Application) -> None:
