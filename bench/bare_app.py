@@ -25,10 +25,10 @@ PAGE_SIZE = Config.PAGE_SIZE  # the same page as the application's
 
 @app.get("/patrons")
 def search():  # type: ignore[no-untyped-def]
-    count_stmt, rows_stmt = search_statements(request.args.get("q", ""), 1, PAGE_SIZE)
+    count_stmt, rows_stmt, params = search_statements(request.args.get("q", ""), 1, PAGE_SIZE)
     with engine.connect() as conn:
-        total = conn.execute(count_stmt).scalar()
-        rows = conn.execute(rows_stmt).all()
+        total = conn.execute(count_stmt, params).scalar()
+        rows = conn.execute(rows_stmt, params).all()
     body = "".join(f"<tr><td>{r.card_number}</td><td>{html.escape(r.name)}</td><td>{html.escape(r.name_kana)}</td>"
                    f"<td>{html.escape(r.city + r.town)}</td></tr>" for r in rows)
     return f"<!doctype html><title>search</title><p>{total}</p><table>{body}</table>"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_translations
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -80,11 +81,41 @@ def display_date(value: date | None) -> str:
     return format_wareki(value) if select_locale() == "ja" else value.isoformat()
 
 
+# The request's language, worked out once per request: templates ask for it for every message and date.
+_request_locale: ContextVar[str | None] = ContextVar("outreach_request_locale", default=None)
+
+
 def select_locale() -> str:
+    cached = _request_locale.get()
+    if cached is not None:
+        return cached
     lang = session.get("lang")
-    if lang in current_app.config["LANGUAGES"]:
-        return lang
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    _request_locale.set(lang)
+    return lang
+
+
+def _install_template_gettext(app: Flask) -> None:
+    """Templates translate through the request's catalogue, looked up once per language.
+
+    Flask-Babel's own callables find the request context, the domain and the locale again for every
+    message (a page has dozens); the catalogues do not change while the application runs.
+    """
+    catalogues: dict[str, Any] = {}
+
+    def current() -> Any:
+        lang = select_locale()
+        found = catalogues.get(lang)
+        if found is None:
+            found = catalogues[lang] = get_translations()
+        return found
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: current().ugettext(message),
+        ngettext=lambda singular, plural, n: current().ungettext(singular, plural, n),
+        newstyle=True,
+    )
 
 
 def init_web(app: Flask) -> None:
@@ -93,6 +124,7 @@ def init_web(app: Flask) -> None:
     login_manager.session_protection = None  # our own server-side sessions do this job
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    _install_template_gettext(app)
 
     @login_manager.user_loader
     def load_user(token: str) -> Any:
@@ -108,10 +140,17 @@ def init_web(app: Flask) -> None:
     @app.before_request
     def _write_intent() -> None:
         g._write_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        g._locale_token = _request_locale.set(None)
 
     @app.teardown_request
     def _teardown(exc: BaseException | None) -> None:
         close_session(exc)
+        locale_token = g.pop("_locale_token", None)
+        if locale_token is not None:
+            try:
+                _request_locale.reset(locale_token)
+            except ValueError:
+                _request_locale.set(None)
         token = g.pop("_write_token", None)
         if token is not None:
             try:

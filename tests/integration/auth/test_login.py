@@ -133,3 +133,16 @@ def test_language_switch_to_english(client, users):
     assert "Patrons" in client.get("/").get_data(as_text=True)
     post(client, "/language", {"lang": "ja"})
     assert "利用者" in client.get("/").get_data(as_text=True)
+
+
+def test_one_staff_members_language_does_not_leak_into_the_next_request(app, client, users):
+    # The language is worked out once per request; the next request on the same thread starts afresh.
+    login(client, "librarian1")
+    post(client, "/language", {"lang": "en"})
+    english = client.get("/patrons").get_data(as_text=True)
+    assert "Register a new patron" in english and "利用者を新規登録" not in english
+    other = app.test_client()
+    login(other, "chief1")
+    japanese = other.get("/patrons").get_data(as_text=True)
+    assert "利用者を新規登録" in japanese and "Register a new patron" not in japanese
+    assert "Register a new patron" in client.get("/patrons").get_data(as_text=True)
