@@ -118,6 +118,12 @@ class DecisionForm(FlaskForm):
         return valid
 
 
+class FirstRegistrationForm(FlaskForm):
+    """郵送要綱付則2: the day the patron was first registered for mail loans, before the rules took effect."""
+
+    first_registered_on = _date(_l("First registered for mail loans on"), required=False, past=True)
+
+
 class ApplicationStepForm(FlaskForm):
     note = _note(_l("Note"), 1000)
 

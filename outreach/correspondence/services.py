@@ -16,8 +16,9 @@ import letters.data as ld
 from letters.official import render_letter
 from outreach.audit import services as audit
 from outreach.auth.models import StaffUser
-from outreach.calendar import fiscal_year_of
+from outreach.calendar import fiscal_year_of, format_wareki
 from outreach.enrolments.models import IssuedLetter
+from outreach.enrolments.rules import Basis
 from outreach.patrons.models import Patron, Proxy
 from outreach.patrons.services import letter_recipient
 from outreach.policy import Policy
@@ -80,7 +81,25 @@ def policy_values(policy: Policy, service: Service) -> dict[str, object]:
                                  "min_care_level": CARE_LEVEL_JA[policy.home_delivery_min_care_level]}
     # Empty for a service that lends nothing (対面朗読): the wording leaves the limits out on purpose.
     values.update(max_books=limits.max_books if limits else "", max_av=limits.max_audio_visual if limits else "")
+    values["mail_loan_rules_effective_on"] = format_wareki(policy.mail_loan_rules_effective_on)
     return values
+
+
+# Facts of one letter that the wording may name; empty unless the caller gives them.
+LETTER_FACT_DEFAULTS: dict[str, object] = {"grandfathered": "", "first_registered_on": ""}
+
+
+def wording_values(policy: Policy, service: Service, facts: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Every value the wording may name besides the letter's own fields: the policy's, and this letter's facts."""
+    return {**policy_values(policy, service), **LETTER_FACT_DEFAULTS, **(facts or {})}
+
+
+def grandfathering_facts(basis: str, first_registered_on: date | None) -> dict[str, object]:
+    """An approval under 郵送要綱付則2 says so in its letter, with the day of first registration when recorded."""
+    if basis != Basis.MAIL_LOAN_GRANDFATHERED:
+        return {}
+    return {"grandfathered": "1",
+            "first_registered_on": format_wareki(first_registered_on) if first_registered_on else ""}
 
 
 def next_serial(session: Session, fiscal_year: int) -> int:
@@ -102,11 +121,13 @@ def issue_letter(
     policy: Policy,
     application_id: int | None = None,
     approval_id: int | None = None,
+    wording_facts: Mapping[str, object] | None = None,
     **facts: Any,
 ) -> IssuedLetter:
     """Render and keep a letter for the patron, with the next document number of the fiscal year.
 
-    ``facts`` are the kind's own fields of :class:`letters.data.LetterData` (valid_from, rejection_reason …).
+    ``facts`` are the kind's own fields of :class:`letters.data.LetterData` (valid_from, rejection_reason …);
+    ``wording_facts`` further values the wording names (see ``LETTER_FACT_DEFAULTS``).
     """
     fiscal_year = fiscal_year_of(on)
     serial = next_serial(session, fiscal_year)
@@ -114,7 +135,8 @@ def issue_letter(
     data = ld.LetterData(
         kind=_LETTER_KIND[kind], library=library, service=service, issued_on=on, document_number=document_number,
         addressee=addressee_for(patron, letter_recipient(session, patron)), large_print=patron.needs_large_print,
-        contact_person=actor.display_name if actor else "", extra_values=policy_values(policy, service), **facts,
+        contact_person=actor.display_name if actor else "", extra_values=wording_values(policy, service, wording_facts),
+        **facts,
     )
     pdf = render_letter(data)
     letter = IssuedLetter(patron_id=patron.id, kind=kind, service=service, fiscal_year=fiscal_year, serial=serial,
@@ -146,7 +168,7 @@ def application_form(
         large_print = large_print or patron.needs_large_print
     return render_letter(ld.LetterData(kind=ld.LetterKind.APPLICATION_FORM, library=library, service=service,
                                        applicant=applicant, large_print=large_print,
-                                       extra_values=policy_values(policy, service)))
+                                       extra_values=wording_values(policy, service)))
 
 
 def letters_of(session: Session, patron_id: int) -> Sequence[IssuedLetter]:

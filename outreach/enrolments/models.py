@@ -94,6 +94,9 @@ class Application(SQLModel, table=True):
     proxy_id: int | None = Field(default=None, foreign_key="patron_proxy.id", ondelete="SET NULL")  # made by a proxy
     state: ApplicationState = Field(default=ApplicationState.RECEIVED, sa_type=enum_type(ApplicationState))
     is_renewal: bool = Field(default=False)  # 更新: the approval continues the current one without a gap
+    # 郵送要綱付則2: the chief recorded that the patron already received mail loans before the rules took
+    # effect, from this day (the patron's first registration); grandfathering then covers them.
+    first_registered_on: date | None = Field(default=None)
     note: str = Field(default="", max_length=1000)
     decided_on: date | None = Field(default=None)
     decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")

@@ -31,6 +31,7 @@ from forms.enrolments import (
     CaseNoteCompleteForm,
     CertificateAddForm,
     DecisionForm,
+    FirstRegistrationForm,
     VisitDifficultyForm,
 )
 from outreach.clock import today
@@ -181,22 +182,53 @@ def application_new(patron_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/applications/<int:application_id>")
 @roles_required(*CASEWORK)
 def application(application_id: int):  # type: ignore[no-untyped-def]
-    db = get_session()
     app_row: Application = _get(Application, application_id)
+    form = DecisionForm(received_on=app_row.received_on)
+    form.decided_on.data = today()
+    first_form = FirstRegistrationForm()
+    first_form.first_registered_on.data = app_row.first_registered_on
+    return _application_page(app_row, form, first_form)
+
+
+def _application_page(app_row: Application, decision_form: DecisionForm,
+                      first_registration_form: FirstRegistrationForm, status: int = 200):  # type: ignore[no-untyped-def]
+    """The application with the evidence, what the rules say, its history and the forms to act on it."""
+    db = get_session()
     patron = _patron(app_row.patron_id)
     _record_view(patron)
-    on = app_row.decided_on or today()
-    decision = services.decide(db, patron, app_row.service, on)
-    form = DecisionForm()
-    if request.method == "GET":
-        form.decided_on.data = today()
+    on = app_row.decided_on or decision_form.decided_on.data or today()
     return render_template(
-        "enrolments/application.html", application=app_row, patron=patron, decision=decision, on=on,
+        "enrolments/application.html", application=app_row, patron=patron, on=on,
+        decision=services.decide_application(db, app_row, on),
         evidence=services.evidence_of(db, patron.id), events=services.application_events(db, app_row.id),
-        decision_form=form, step_form=ApplicationStepForm(), approval=_approval_of(app_row),
+        decision_form=decision_form, first_registration_form=first_registration_form,
+        step_form=ApplicationStepForm(), approval=_approval_of(app_row), policy=current_policy(db),
         proxy=patron_services.get_proxy(db, patron, app_row.proxy_id) if app_row.proxy_id else None,
         letters=[lt for lt in letters.letters_of(db, patron.id) if lt.application_id == app_row.id],
-    )
+    ), status
+
+
+@bp.route("/applications/<int:application_id>/first-registration", methods=["POST"])
+@roles_required(Role.CHIEF)
+def first_registration(application_id: int):  # type: ignore[no-untyped-def]
+    """郵送要綱付則2: the chief records that the patron was served before the rules took effect."""
+    db = get_session()
+    app_row: Application = _get(Application, application_id)
+    form = FirstRegistrationForm()
+    if form.validate_on_submit():
+        try:
+            services.record_first_registration(db, app_row, first_registered_on=form.first_registered_on.data,
+                                               actor=current_user, today=today())
+            db.commit()
+        except DomainError as exc:
+            _domain_error(form, exc, "first_registered_on")
+        else:
+            flash(_("The registration before the rules took effect has been recorded.") if app_row.first_registered_on
+                  else _("The registration before the rules took effect has been removed."), "success")
+            return redirect(url_for("enrolments.application", application_id=app_row.id) + "#first-registration-heading")
+    decision_form = DecisionForm(formdata=None, received_on=app_row.received_on)
+    decision_form.decided_on.data = today()
+    return _application_page(app_row, decision_form, form, 400)
 
 
 def _record_view(patron: Patron) -> None:
@@ -264,6 +296,8 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
                                      on=form.decided_on.data, actor=current_user, application_id=app_row.id,
                                      approval_id=approval.id, applied_on=app_row.received_on,
                                      valid_from=approval.valid_from, valid_until=approval.valid_until,
+                                     wording_facts=letters.grandfathering_facts(approval.basis,
+                                                                                app_row.first_registered_on),
                                      **_letter_args())
                 message = _("Approved. The approval letter has been issued.")
             else:
@@ -280,14 +314,9 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
         else:
             flash(message, "success")
             return redirect(url_for("enrolments.application", application_id=app_row.id))
-    _record_view(patron)  # the form comes back with the evidence on it
-    on = form.decided_on.data or today()
-    return render_template(
-        "enrolments/application.html", application=app_row, patron=patron,
-        decision=services.decide(db, patron, app_row.service, on), on=on,
-        evidence=services.evidence_of(db, patron.id), events=services.application_events(db, app_row.id),
-        decision_form=form, step_form=ApplicationStepForm(), approval=None, proxy=None, letters=[],
-    ), 400
+    first_form = FirstRegistrationForm(formdata=None)
+    first_form.first_registered_on.data = app_row.first_registered_on
+    return _application_page(app_row, form, first_form, 400)
 
 
 # ------------------------------------------------------------------------------------------------

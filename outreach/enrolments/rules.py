@@ -381,6 +381,15 @@ def _library_card(facts: EligibilityFacts) -> Reason:
     return _fail(ReasonCode.LIBRARY_CARD, "借出券が交付されていません", "Has no library card")
 
 
+def is_grandfathered_registration(registered_since: date, policy: Policy = DEFAULT_POLICY) -> bool:
+    """郵送要綱付則2: a registration from this day is covered by the transitional clause (「令和3年4月1日以前より」:
+    the effective day itself counts unless the policy says otherwise)."""
+    effective = policy.mail_loan_rules_effective_on
+    if policy.mail_loan_grandfather_includes_effective_day:
+        return registered_since <= effective
+    return registered_since < effective
+
+
 def _grandfathered(facts: EligibilityFacts, policy: Policy) -> Reason:
     effective = policy.mail_loan_rules_effective_on
     since = facts.registered_for_mail_loans_since
@@ -392,8 +401,7 @@ def _grandfathered(facts: EligibilityFacts, policy: Policy) -> Reason:
             f"{format_wareki(effective)}{word_ja}からの利用登録はありません（経過措置の対象外）",
             f"Was not registered {word_en} {_iso(effective)} (no transitional right)",
         )
-    covered = since <= effective if policy.mail_loan_grandfather_includes_effective_day else since < effective
-    if covered:
+    if is_grandfathered_registration(since, policy):
         return _ok(
             ReasonCode.GRANDFATHERED,
             f"{format_wareki(effective)}{word_ja}から利用しています（経過措置）",

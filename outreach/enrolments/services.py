@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from outreach.audit import services as audit
 from outreach.auth.models import StaffUser
+from outreach.calendar import format_wareki
 from outreach.db import utcnow
 from outreach.enrolments import rules
 from outreach.enrolments.models import (
@@ -199,7 +200,7 @@ def evidence_of(session: Session, patron_id: int) -> Evidence:
 
 
 def facts_for(session: Session, patron_ids: Iterable[int]) -> dict[int, rules.EligibilityFacts]:
-    """Plain eligibility facts for many patrons at once: five queries, no query per patron."""
+    """Plain eligibility facts for many patrons at once: six queries, no query per patron."""
     ids = sorted(set(patron_ids))
     if not ids:
         return {}
@@ -226,6 +227,14 @@ def facts_for(session: Session, patron_ids: Iterable[int]) -> dict[int, rules.El
             .group_by(Approval.patron_id)
         ):
             mail_since[patron_id] = since
+        # 付則2: a first registration before the rules took effect, recorded on an approved application
+        for patron_id, since in session.execute(
+            select(Application.patron_id, func.min(Application.first_registered_on))
+            .where(Application.patron_id.in_(chunk), Application.service == Service.MAIL_LOAN,
+                   Application.state == ApplicationState.APPROVED, Application.first_registered_on.is_not(None))
+            .group_by(Application.patron_id)
+        ):
+            mail_since[patron_id] = min(since, mail_since.get(patron_id, since))
     facts = {}
     for chunk in _chunks(ids, 900):
         for patron in session.scalars(select(Patron).where(Patron.id.in_(chunk))):
@@ -243,13 +252,25 @@ def facts_for(session: Session, patron_ids: Iterable[int]) -> dict[int, rules.El
 
 
 def decide(
-    session: Session, patron: Patron, service: Service, on: date, *, special: bool = False, policy: Policy | None = None
+    session: Session, patron: Patron, service: Service, on: date, *, special: bool = False, policy: Policy | None = None,
+    first_registered_on: date | None = None,
 ) -> rules.EligibilityDecision:
-    """What the rules say about this patron and service on ``on``."""
+    """What the rules say about this patron and service on ``on`` (with the chief's special approval, or a
+    first mail-loan registration recorded on the application being decided, when given)."""
     facts = facts_for(session, [patron.id])[patron.id]
     if special:
         facts = dataclasses.replace(facts, special_approval=True)
+    if first_registered_on is not None and service is Service.MAIL_LOAN:
+        since = facts.registered_for_mail_loans_since
+        facts = dataclasses.replace(facts, registered_for_mail_loans_since=min(since or date.max, first_registered_on))
     return rules.decide_eligibility(facts, service, on, policy or current_policy(session))
+
+
+def decide_application(session: Session, application: Application, on: date) -> rules.EligibilityDecision:
+    """What the rules say about an application on ``on``, with what is recorded on it."""
+    patron = session.get(Patron, application.patron_id)
+    assert patron is not None
+    return decide(session, patron, application.service, on, first_registered_on=application.first_registered_on)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -310,6 +331,36 @@ def receive_application(
     return application
 
 
+def record_first_registration(
+    session: Session, application: Application, *, first_registered_on: date | None, actor: StaffUser, today: date
+) -> None:
+    """郵送要綱付則2: the chief records that the patron already received mail loans before the rules took effect
+    (the day of their first registration), so the transitional clause applies; None removes it."""
+    if actor is None or actor.role != Role.CHIEF:
+        raise _error("first_registration.chief_only", "経過措置の登録日は課長だけが記録できます。",
+                     "Only the section chief records a registration before the rules took effect.")
+    if application.service is not Service.MAIL_LOAN:
+        raise _error("first_registration.mail_loans_only", "経過措置は郵送貸出サービスの申込にだけあります。",
+                     "Only mail-loan applications have the transitional right.")
+    if application.state not in OPEN_STATES:
+        raise _error("decision.already_decided", "この申込はすでに決定済みです。", "This application has already been decided.")
+    if first_registered_on is not None:
+        policy = current_policy(session)
+        if first_registered_on > today:
+            raise _error("first_registration.in_future", "登録日が未来の日付です。", "The registration date is in the future.")
+        if not rules.is_grandfathered_registration(first_registered_on, policy):
+            effective = policy.mail_loan_rules_effective_on
+            word_ja, word_en = (("以前", "on or before") if policy.mail_loan_grandfather_includes_effective_day
+                                else ("より前", "before"))
+            raise _error("first_registration.after_effective_date",
+                         f"経過措置の対象は{format_wareki(effective)}{word_ja}から利用している方です。",
+                         f"The transitional right covers patrons registered {word_en} {effective.isoformat()}.")
+    application.first_registered_on = first_registered_on
+    application.updated_at = utcnow()
+    _audit(session, actor, "update", "application", application.patron_id, ("first_registered_on",),
+           f"application {application.id}")
+
+
 def submit_for_decision(session: Session, application: Application, actor: StaffUser, note: str = "") -> None:
     """受付 → 決裁待ち: the evidence is complete and the chief may decide."""
     _transition(session, application, ApplicationState.AWAITING_DECISION, actor, note)
@@ -348,7 +399,8 @@ def approve(
     if special and not policy.allows_special_approval(application.service):
         raise _error("decision.special_not_allowed", "このサービスには特別承認の規定がありません。",
                      "This service has no special approval.")
-    decision = decide(session, patron, application.service, decided_on, special=special, policy=policy)
+    decision = decide(session, patron, application.service, decided_on, special=special, policy=policy,
+                      first_registered_on=application.first_registered_on)
     if not decision.eligible:
         failing = "、".join(r.message_ja for r in decision.failing)
         failing_en = "; ".join(r.message_en for r in decision.failing)
@@ -400,7 +452,8 @@ def reject(session: Session, application: Application, *, actor: StaffUser, deci
         raise _error("decision.reason_required", "不承認の理由を入力してください。", "Give the reason for the rejection.")
     patron = session.get(Patron, application.patron_id)
     assert patron is not None
-    decision = decide(session, patron, application.service, decided_on)
+    decision = decide(session, patron, application.service, decided_on,
+                      first_registered_on=application.first_registered_on)
     application.decided_on = decided_on
     application.decided_by_id = actor.id
     application.decision_reason = reason.strip()

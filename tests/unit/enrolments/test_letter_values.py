@@ -10,7 +10,7 @@ import pytest
 from letters import wording
 from letters.data import Addressee, ApplicantDetails, LetterData, LetterKind, Library
 from letters.official import render_letter
-from outreach.correspondence.services import policy_values
+from outreach.correspondence.services import grandfathering_facts, wording_values
 from outreach.policy import DEFAULT_POLICY
 from outreach.types import Service
 
@@ -59,26 +59,26 @@ def test_every_value_a_letter_template_names_is_supplied(kind, service):
         pytest.skip("no renewal for a service without an approval period")
     data = LetterData(kind=kind, library=LIBRARY, service=service, issued_on=date(2026, 11, 20),
                       document_number="西図読第1号", addressee=ADDRESSEE,
-                      extra_values=policy_values(DEFAULT_POLICY, service), **_facts(kind, service))
+                      extra_values=wording_values(DEFAULT_POLICY, service), **_facts(kind, service))
     assert _text(data)
 
 
 @pytest.mark.parametrize("service", [Service.HOME_DELIVERY, Service.MAIL_LOAN])
 def test_the_approval_letter_states_the_loan_period_from_the_policy(service):
     data = LetterData(kind=LetterKind.APPROVAL, library=LIBRARY, service=service, issued_on=date(2026, 11, 20),
-                      addressee=ADDRESSEE, extra_values=policy_values(DEFAULT_POLICY, service),
+                      addressee=ADDRESSEE, extra_values=wording_values(DEFAULT_POLICY, service),
                       **_facts(LetterKind.APPROVAL, service))
     text = _text(data)
     assert "貸出期間" in text and "１か月です。期間の延長はできません。" in text
     two_months = dataclasses.replace(DEFAULT_POLICY, loan_period_months=2)
-    assert "２か月です。" in _text(dataclasses.replace(data, extra_values=policy_values(two_months, service)))
+    assert "２か月です。" in _text(dataclasses.replace(data, extra_values=wording_values(two_months, service)))
 
 
 @pytest.mark.parametrize("service", list(Service))
 def test_the_application_form_names_only_supplied_values(service):
     applicant = ApplicantDetails(name="宅配 花子", proxy_name="宅配 一郎", proxy_relation="家族")
     data = LetterData(kind=LetterKind.APPLICATION_FORM, library=LIBRARY, service=service, applicant=applicant,
-                      extra_values=policy_values(DEFAULT_POLICY, service))
+                      extra_values=wording_values(DEFAULT_POLICY, service))
     assert _text(data)
 
 
@@ -90,3 +90,15 @@ def test_a_template_naming_a_value_nobody_supplies_is_an_error(tmp_path):
                       issued_on=date(2026, 11, 20), addressee=ADDRESSEE, rejection_reason="理由")
     with pytest.raises(wording.WordingError, match="no_such_value"):
         render_letter(data, template_dir=tmp_path)
+
+
+def test_a_grandfathered_registration_says_so_in_its_letter():
+    facts = grandfathering_facts("mail_loan.grandfathered", date(2019, 6, 1))
+    data = LetterData(kind=LetterKind.APPROVAL, library=LIBRARY, service=Service.MAIL_LOAN, issued_on=date(2026, 11, 20),
+                      addressee=ADDRESSEE, extra_values=wording_values(DEFAULT_POLICY, Service.MAIL_LOAN, facts),
+                      **_facts(LetterKind.APPROVAL, Service.MAIL_LOAN))
+    text = _text(data)
+    assert "付則第２項（令和3年4月1日以前からご利用の方の経過措置）" in text and "令和元年6月1日からご利用" in text
+    ordinary = dataclasses.replace(data, extra_values=wording_values(DEFAULT_POLICY, Service.MAIL_LOAN,
+                                                                     grandfathering_facts("mail_loan.visual", None)))
+    assert "付則" not in _text(ordinary)
