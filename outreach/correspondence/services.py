@@ -162,13 +162,35 @@ def application_form(
             name=patron.name, name_kana=patron.name_kana, birth_date=patron.birth_date,
             postal_code=patron.postal_code, address=" ".join(patron.address_lines), phone=patron.phone,
             fax=patron.fax, email=patron.email, card_number=patron.card_number,
-            proxy_name=proxy.name if proxy else "", proxy_phone=proxy.phone if proxy else "",
-            proxy_address=proxy.address if proxy else "", contact_preference=patron.contact_preference.value,
+            proxy_name=proxy.name if proxy else "", proxy_relation=_proxy_relation(proxy),
+            proxy_phone=proxy.phone if proxy else "", proxy_address=_proxy_address(proxy),
+            contact_preference=patron.contact_preference.value,
         )
         large_print = large_print or patron.needs_large_print
     return render_letter(ld.LetterData(kind=ld.LetterKind.APPLICATION_FORM, library=library, service=service,
                                        applicant=applicant, large_print=large_print,
                                        extra_values=wording_values(policy, service)))
+
+
+# 続柄 as written on the form (Japanese whatever the language of the screen).
+PROXY_RELATION_JA = {
+    ProxyRelation.FAMILY: "家族", ProxyRelation.CARER: "介護者", ProxyRelation.CARE_MANAGER: "ケアマネジャー",
+    ProxyRelation.OTHER: "その他",
+}
+
+
+def _proxy_relation(proxy: Proxy | None) -> str:
+    if proxy is None:
+        return ""
+    relation = PROXY_RELATION_JA[ProxyRelation(proxy.relation)]
+    return f"{relation}・{proxy.organisation}" if proxy.organisation else relation
+
+
+def _proxy_address(proxy: Proxy | None) -> str:
+    if proxy is None:
+        return ""
+    postal = f"〒{ld.format_postal_code(proxy.postal_code)} " if proxy.postal_code else ""
+    return f"{postal}{proxy.address}".strip()
 
 
 def letters_of(session: Session, patron_id: int) -> Sequence[IssuedLetter]:

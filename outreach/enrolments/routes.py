@@ -467,7 +467,9 @@ def application_form_pdf():  # type: ignore[no-untyped-def]
     patron_id = request.args.get("patron_id", type=int)
     if patron_id is not None:
         patron = _patron(patron_id)
-        proxy = patron_services.letter_recipient(db, patron)
+        # The proxy who receives the letters, else the first one on record (the form has one proxy row).
+        proxy = patron_services.letter_recipient(db, patron) or next(iter(patron_services.list_proxies(db, patron)),
+                                                                     None)
         patron_services.record_view(db, patron, current_user)
         db.commit()
     pdf = letters.application_form(library=letters.library_from_config(current_app.config), service=Service(service),
