@@ -95,6 +95,9 @@ class Policy:
 
     # --- approvals and loans ---
     renewal_notice_days: int = 60  # renewal work list lead time before an approval ends
+    # The renewal notice asks for the application this many days before the approval ends, so that the
+    # chief can decide before it lapses (the deadline moves to the open day before it when closed).
+    renewal_deadline_days: int = 30
     loan_period_months: int = 1  # 宅配第7条・郵送第6条 貸出期間は1か月
     loan_extension_allowed: bool = False  # 期間の延長は認めない
     deliveries_per_month: int = 1  # 宅配第6条2 原則として月1回
@@ -281,6 +284,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "face_to_face_max_session_minutes": _int,
     "special_approval_services": _tuple_of(_enum(Service)),
     "renewal_notice_days": _int,
+    "renewal_deadline_days": _int,
     "loan_period_months": _int,
     "loan_extension_allowed": _bool,
     "deliveries_per_month": _int,
@@ -329,7 +333,7 @@ def _validate(p: Policy) -> list[tuple[str, str]]:
     ):
         if getattr(p, name) < 1:
             bad(f"{name} は1以上にしてください", f"{name} must be at least 1")
-    for name in ("renewal_notice_days", "stocktaking_max_days_per_year"):
+    for name in ("renewal_notice_days", "renewal_deadline_days", "stocktaking_max_days_per_year"):
         if getattr(p, name) < 0:
             bad(f"{name} は0以上にしてください", f"{name} must not be negative")
     for service in Service:

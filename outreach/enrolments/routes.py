@@ -39,6 +39,7 @@ from outreach.correspondence import services as letters
 from outreach.db import get_session
 from outreach.enrolments import services
 from outreach.enrolments.models import Application, Approval, CaseNote, ReviewFlag
+from outreach.enrolments.rules import renewal_deadline
 from outreach.errors import DomainError
 from outreach.patrons import services as patron_services
 from outreach.patrons.models import Patron
@@ -362,8 +363,10 @@ def renewal_notice(approval_id: int):  # type: ignore[no-untyped-def]
     if not ApplicationStepForm().validate_on_submit() or approval.valid_until is None:
         abort(400)
     letters.issue_letter(db, patron=patron, kind=LetterKind.RENEWAL_NOTICE, service=approval.service, on=today(),
-                         actor=current_user, approval_id=approval.id, valid_until=approval.valid_until,
-                         renewal_deadline=approval.valid_until, **_letter_args())
+                         actor=current_user, approval_id=approval.id, valid_from=approval.valid_from,
+                         valid_until=approval.valid_until,
+                         renewal_deadline=renewal_deadline(approval.valid_until, today(), current_policy(db)),
+                         **_letter_args())
     approval.renewal_notice_on = today()
     db.commit()
     flash(_("The renewal notice has been issued."), "success")

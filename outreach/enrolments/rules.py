@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from outreach.calendar import age_attained_on, age_on, format_wareki, period_end
+from outreach.calendar import age_attained_on, age_on, format_wareki, is_open, period_end
 from outreach.errors import InvalidTransitionError, NotRenewableError
 from outreach.policy import DEFAULT_POLICY, Policy
 from outreach.types import ApplicationState, CareLevel, CertificateKind, DisabilityCategory, Service
@@ -574,6 +574,18 @@ def is_renewal_due(valid_until: date | None, on: date, policy: Policy = DEFAULT_
     if valid_until is None:
         return False
     return on >= valid_until - timedelta(days=policy.renewal_notice_days)
+
+
+def renewal_deadline(valid_until: date, issued_on: date, policy: Policy = DEFAULT_POLICY) -> date:
+    """The day a renewal notice asks the patron to apply by: ``renewal_deadline_days`` before the approval ends,
+    so that the chief can decide before it lapses, brought forward to an open day. A notice sent later than
+    that asks for the application by the last day of the approval instead (never a day already past)."""
+    deadline = valid_until - timedelta(days=policy.renewal_deadline_days)
+    while not is_open(deadline, policy) and deadline > issued_on:
+        deadline -= timedelta(days=1)
+    if deadline <= issued_on:
+        return max(valid_until, issued_on)
+    return deadline
 
 
 def is_approval_in_force(valid_from: date, valid_until: date | None, on: date, ended_on: date | None = None) -> bool:

@@ -43,6 +43,8 @@ DESCRIPTIONS = {
     "face_to_face_max_session_minutes": _l("Face-to-face reading: longest session allowed (minutes)"),
     "special_approval_services": _l("Services the chief may approve specially"),
     "renewal_notice_days": _l("Days before an approval ends that renewal work starts"),
+    "renewal_deadline_days": _l("Renewal notice: days before an approval ends by which the patron should apply "
+                                "(time for the chief to decide)"),
     "loan_period_months": _l("Loan period (months)"),
     "overdue_restriction": _l("No new shipment while items are overdue (rules art. 9-2)"),
     "year_end_closure_start": _l("Year-end closure starts (month, day)"),
