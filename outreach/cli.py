@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -158,7 +159,33 @@ def serve(host: str, port: int, no_demo: bool) -> None:
     if not no_demo:
         _load_demo_if_empty(verbose=False)
     click.echo(f"outreach is running at http://{host}:{port}/  (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    current_app.run(host=host, port=port, debug=False, use_reloader=False, request_handler=_request_handler())
+
+
+def _without_query(text: str) -> str:
+    """A request line without its query string (up to the HTTP version, or to the end)."""
+    return re.sub(r"\?.*?(?= HTTP/\d|$)", "", text, flags=re.DOTALL)
+
+
+def _request_handler() -> type:
+    """The development server's request handler, logging paths without query strings: a patron search
+    (GET /patrons?q=…) carries names and phone numbers, and the request log must not keep them."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class PathOnlyRequestHandler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            full = self.path
+            self.path = full.split("?", 1)[0]
+            try:
+                super().log_request(code, size)
+            finally:
+                self.path = full
+
+        def log_error(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+            # A malformed request is reported with its raw request line.
+            super().log_error(format, *(_without_query(a) if isinstance(a, str) else a for a in args))
+
+    return PathOnlyRequestHandler
 
 
 @outreach_group.command("scheduler")
