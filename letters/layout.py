@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfdoc import xObjectName
 from reportlab.pdfgen.canvas import Canvas
 
 from letters._pdf import TextWriter
@@ -59,7 +60,34 @@ class RectOp:
     fill_gray: float | None = None  # 0 black … 1 white; None: no fill
 
 
-Op = TextOp | RuleOp | RectOp
+#: Blocks are laid out on a virtual page whose top edge is this high, far above any real page.
+BLOCK_TOP = 10_000.0
+
+
+@dataclass(slots=True, eq=False)
+class Block:
+    """Ops laid out once (top edge at :data:`BLOCK_TOP`) and drawn on many pages: the first use in
+    a document defines a form XObject, every use after that is one ``Do`` (the static parts of a
+    packing slip: headings, return instructions, the table header)."""
+
+    name: str  # unique within a document
+    ops: list  # list[Op], in virtual-page coordinates
+    height: float
+
+    def texts(self, dy: float) -> list[TextOp]:
+        """The block's text ops as they land when placed ``dy`` points lower than laid out."""
+        return [TextOp(op.x, op.y + dy, op.text, op.font, op.size) for op in self.ops if type(op) is TextOp]
+
+
+@dataclass(slots=True)
+class FormOp:
+    """A :class:`Block` placed on a page, moved by ``dy`` points (negative: down)."""
+
+    block: Block
+    dy: float
+
+
+Op = TextOp | RuleOp | RectOp | FormOp
 
 
 @dataclass(slots=True)
@@ -246,6 +274,12 @@ class Flow:
             return fit - 1  # carry one more line so two go over
         return None
 
+    def place(self, block: Block) -> None:
+        """Draw ``block`` here as a whole (a new page first when it does not fit)."""
+        self.need(block.height)
+        self.ops.append(FormOp(block, self.y - BLOCK_TOP))
+        self.y -= block.height
+
     def rule(self, x1: float, x2: float, width: float = 0.6) -> None:
         self.ops.append(RuleOp(x1, self.y, x2, self.y, width))
 
@@ -322,6 +356,15 @@ class Flow:
         self.y = top - height
 
 
+def lay_out_block(name: str, frame: Frame, build: Callable[[Flow], None]) -> Block:
+    """Run ``build`` on a flow as wide as ``frame`` but endless, and keep what it placed as a block."""
+    flow = Flow(Frame(frame.page_w, BLOCK_TOP, frame.left, frame.right, 0.0, -BLOCK_TOP))
+    build(flow)
+    if len(flow.pages) != 1:
+        raise ValueError(f"block {name!r} broke across pages")
+    return Block(name, flow.pages[0], BLOCK_TOP - flow.y)
+
+
 def writer_for(canvas: Canvas) -> TextWriter:
     """One text writer per canvas, so its encoding cache serves the whole document."""
     writer = getattr(canvas, "_outreach_text_writer", None)
@@ -332,26 +375,57 @@ def writer_for(canvas: Canvas) -> TextWriter:
 
 
 def draw_page(canvas: Canvas, ops: Sequence[Op], *, trace: list | None = None, page_index: int = 0,
-              writer: TextWriter | None = None) -> None:
+              writer: TextWriter | None = None, end_page: bool = True) -> None:
     """Draw one page of ops and end the page (text through a ``TextWriter``: raw operators, cached)."""
-    writer = writer or TextWriter(canvas)
+    writer = writer or writer_for(canvas)
+    _draw_ops(canvas, writer, ops, trace, page_index)
+    if end_page:
+        canvas.showPage()
+
+
+def _draw_ops(canvas: Canvas, writer: TextWriter, ops: Sequence[Op], trace: list | None, page_index: int) -> None:
+    text = writer.text
+    code = canvas._code  # a form definition swaps the canvas's list: re-read after each one
     for op in ops:
-        if isinstance(op, TextOp):
-            writer.text(op.x, op.y, op.text, op.font, op.size)
+        kind = type(op)
+        if kind is TextOp:
+            text(op.x, op.y, op.text, op.font, op.size)  # type: ignore[union-attr]
             if trace is not None:
                 trace.append((page_index, op))
-        elif isinstance(op, RuleOp):
-            canvas.setLineWidth(op.width)
-            canvas.line(op.x1, op.y1, op.x2, op.y2)
-        elif isinstance(op, RectOp):
-            canvas.setLineWidth(op.width)
-            if op.fill_gray is not None:
-                canvas.setFillGray(op.fill_gray)
-                canvas.rect(op.x, op.y, op.w, op.h, stroke=0, fill=1)
-                canvas.setFillGray(0)
-            if op.width:
-                canvas.rect(op.x, op.y, op.w, op.h, stroke=1, fill=0)
-    canvas.showPage()
+        elif kind is FormOp:
+            block = op.block  # type: ignore[union-attr]
+            if _use_form(canvas, writer, block):
+                code = canvas._code
+            code.append(f"q 1 0 0 1 0 {op.dy:.2f} cm /{xObjectName(block.name)} Do Q")  # type: ignore[union-attr]
+            if trace is not None:
+                trace.extend((page_index, t) for t in block.texts(op.dy))  # type: ignore[union-attr]
+        elif kind is RuleOp:
+            code.append(f"{op.width:.2f} w {op.x1:.2f} {op.y1:.2f} m {op.x2:.2f} {op.y2:.2f} l S")  # type: ignore[union-attr]
+        elif kind is RectOp:
+            box = f"{op.x:.2f} {op.y:.2f} {op.w:.2f} {op.h:.2f} re"  # type: ignore[union-attr]
+            if op.fill_gray is not None:  # type: ignore[union-attr]
+                code.append(f"{op.fill_gray:.3f} g {box} f 0 g")  # type: ignore[union-attr]
+            if op.width:  # type: ignore[union-attr]
+                code.append(f"{op.width:.2f} w {box} S")  # type: ignore[union-attr]
+
+
+def _use_form(canvas: Canvas, writer: TextWriter, block: Block) -> bool:
+    """Make ``block`` a form of this document (once) and list it in the page's resources; True when
+    the form was defined just now."""
+    defined = getattr(canvas, "_outreach_forms", None)
+    if defined is None:
+        defined = canvas._outreach_forms = set()  # type: ignore[attr-defined]
+    fresh = block.name not in defined
+    if fresh:
+        defined.add(block.name)
+        canvas.beginForm(
+            block.name, lowerx=0, lowery=BLOCK_TOP - block.height - 4, upperx=canvas._pagesize[0], uppery=BLOCK_TOP + 4
+        )
+        _draw_ops(canvas, writer, block.ops, None, 0)
+        canvas.endForm()  # (on a page with nothing drawn yet, this starts the page's lists afresh)
+    if block.name not in canvas._formsinuse:  # the page's resources name each form once
+        canvas._formsinuse.append(block.name)
+    return fresh
 
 
 def emit(

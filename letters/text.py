@@ -43,6 +43,12 @@ def width_of(text: str, font: str, size: float) -> float:
     return stringWidth(text, font, size)
 
 
+@lru_cache(maxsize=65536)
+def wrapped(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """:func:`wrap`, remembered: titles and names recur across the slips and labels of a batch."""
+    return tuple(wrap(text, font, size, width))
+
+
 def _char_width(ch: str, font: str, size: float) -> float:
     return width_of(ch, font, size)
 

@@ -131,3 +131,34 @@ def test_slip_fonts_are_embedded(library, read_pdf) -> None:
 def test_empty_slip_input_is_refused() -> None:
     with pytest.raises(ValueError, match="no slips"):
         render_slips([])
+
+
+def test_static_parts_are_drawn_once_per_document_as_forms(library, read_pdf) -> None:
+    """Title, dates, how-to-return and the table ruling are form XObjects shared by every slip;
+    each page still reads as a whole slip, and all pages share one resource dictionary."""
+    import io
+
+    from pypdf import PdfReader
+
+    slips = [_slip(library, patron_name=f"利用者 {i}", shipment_ref=f"2612-{i:06d}") for i in range(40)]
+    pdf = render_slips(slips)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 40
+    forms = {
+        name
+        for page in reader.pages
+        for name in page["/Resources"].get_object().get("/XObject", {}).get_object()
+    }
+    assert 3 <= len(forms) <= 8  # head, intro + due date, header row, return block, a ruling per row height
+    assert len({page.get("/Resources").idnum for page in reader.pages}) == 1  # one shared dictionary
+    for i, page in enumerate(reader.pages):
+        text = page.extract_text().replace("\n", "")
+        for fact in (f"利用者 {i}", f"2612-{i:06d}", "返却期限", "羊と鋼の森", "返却のしかた", "0798-33-0189"):
+            assert fact in text, (i, fact)
+    assert len(pdf) < 40 * 4000  # the shared parts are not repeated on each page
+
+
+def test_barcodes_and_ascii_text_are_written_exactly(library, read_pdf) -> None:
+    odd = SlipItem("A(1)\\B-2", "本 (上) \\ 下", MaterialType.BOOK)
+    text = read_pdf.text(render_slips([_slip(library, items=(odd,), shipment_ref="2612-(9)")]))
+    assert "A(1)\\B-2" in text and "本 (上) \\ 下" in text and "2612-(9)" in text
