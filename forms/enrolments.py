@@ -132,6 +132,8 @@ class ApprovalEndForm(FlaskForm):
     reason = SelectField(_l("Reason"), choices=choices(EndReason))
     ended_on = _date(_l("Last day of service"))
     note = _note(_l("Note"), 500)
+    # On by default, but off when the patron has died (the page script unticks it when 死亡 is chosen, and the
+    # route when the page is opened for that reason); a notice for a deceased patron goes to their proxy.
     send_letter = BooleanField(_l("Issue a service-ended notice"), default=True)
 
 

@@ -17,12 +17,13 @@ from letters.official import render_letter
 from outreach.audit import services as audit
 from outreach.auth.models import StaffUser
 from outreach.calendar import fiscal_year_of, format_wareki
-from outreach.enrolments.models import IssuedLetter
+from outreach.enrolments.models import Approval, IssuedLetter
 from outreach.enrolments.rules import Basis
+from outreach.errors import DomainError
 from outreach.patrons.models import Patron, Proxy
 from outreach.patrons.services import letter_recipient
 from outreach.policy import Policy
-from outreach.types import CareLevel, LetterKind, ProxyRelation, Service
+from outreach.types import CareLevel, EndReason, LetterKind, ProxyRelation, Service
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def policy_values(policy: Policy, service: Service) -> dict[str, object]:
 
 
 # Facts of one letter that the wording may name; empty unless the caller gives them.
-LETTER_FACT_DEFAULTS: dict[str, object] = {"grandfathered": "", "first_registered_on": ""}
+LETTER_FACT_DEFAULTS: dict[str, object] = {"grandfathered": "", "first_registered_on": "", "deceased_name": ""}
 
 
 def wording_values(policy: Policy, service: Service, facts: Mapping[str, object] | None = None) -> dict[str, object]:
@@ -122,19 +123,22 @@ def issue_letter(
     application_id: int | None = None,
     approval_id: int | None = None,
     wording_facts: Mapping[str, object] | None = None,
+    addressee: ld.Addressee | None = None,
     **facts: Any,
 ) -> IssuedLetter:
     """Render and keep a letter for the patron, with the next document number of the fiscal year.
 
     ``facts`` are the kind's own fields of :class:`letters.data.LetterData` (valid_from, rejection_reason …);
-    ``wording_facts`` further values the wording names (see ``LETTER_FACT_DEFAULTS``).
+    ``wording_facts`` further values the wording names (see ``LETTER_FACT_DEFAULTS``); ``addressee`` someone
+    other than the patron (or the proxy who receives the patron's letters).
     """
     fiscal_year = fiscal_year_of(on)
     serial = next_serial(session, fiscal_year)
     document_number = f"{number_prefix}第{serial}号"
     data = ld.LetterData(
         kind=_LETTER_KIND[kind], library=library, service=service, issued_on=on, document_number=document_number,
-        addressee=addressee_for(patron, letter_recipient(session, patron)), large_print=patron.needs_large_print,
+        addressee=addressee or addressee_for(patron, letter_recipient(session, patron)),
+        large_print=patron.needs_large_print and addressee is None,
         contact_person=actor.display_name if actor else "", extra_values=wording_values(policy, service, wording_facts),
         **facts,
     )
@@ -142,13 +146,55 @@ def issue_letter(
     letter = IssuedLetter(patron_id=patron.id, kind=kind, service=service, fiscal_year=fiscal_year, serial=serial,
                           document_number=document_number, issued_on=on, issued_by_id=actor.id if actor else None,
                           application_id=application_id, approval_id=approval_id,
-                          is_large_print=patron.needs_large_print, pdf=pdf)
+                          is_large_print=data.large_print, pdf=pdf)
     session.add(letter)
     session.flush()
     audit.record(session, actor_id=actor.id if actor else None, actor_username=actor.username if actor else "system",
                  action="issue_letter", entity_type="patron", entity_id=patron.id, fields=(kind.value,),
                  detail=f"letter {letter.id}")
     return letter
+
+
+# Why a service ended, as the letter says it (Japanese whatever the language of the screen).
+END_REASON_JA = {
+    EndReason.MOVED_AWAY: "市外への転出", EndReason.ENTERED_FACILITY: "施設への入所", EndReason.DECEASED: "ご逝去",
+    EndReason.WITHDREW: "利用の辞退", EndReason.ELIGIBILITY_LOST: "対象要件に該当しなくなったため",
+}
+
+
+class LetterError(DomainError):
+    """A letter that cannot be issued as asked; nothing was issued."""
+
+
+def issue_service_ended(
+    session: Session, *, patron: Patron, approval: Approval, on: date, actor: StaffUser | None, library: ld.Library,
+    number_prefix: str, policy: Policy,
+) -> IssuedLetter:
+    """サービス終了のお知らせ. When the patron has died it goes to their proxy by name (never to the deceased);
+    with no proxy whose address is on record it is refused."""
+    assert approval.end_reason is not None and approval.ended_on is not None
+    reason = EndReason(approval.end_reason)
+    addressee = None
+    wording_facts: dict[str, object] = {}
+    if reason is EndReason.DECEASED:
+        # The proxy who receives the letters first, else the first one on record, if their address is known.
+        proxies = session.scalars(select(Proxy).where(Proxy.patron_id == patron.id)
+                                  .order_by(Proxy.receives_letters.desc(), Proxy.id)).all()
+        proxy = next((p for p in proxies if p.address.strip()), None)
+        if proxy is None:
+            raise LetterError(
+                "letter.deceased_without_proxy",
+                "亡くなった方には終了のお知らせを送れません。送付先となる代理人（住所のあるもの）が登録されていません。"
+                "お知らせを出さずに終了するか、先に代理人を登録してください。",
+                "A service-ended notice cannot go to a patron who has died, and no proxy with an address is on "
+                "record. End the service without a notice, or record a proxy first.")
+        lines = (proxy.address, proxy.organisation) if proxy.organisation else (proxy.address,)
+        addressee = ld.Addressee(postal_code=proxy.postal_code, address_lines=lines, name=proxy.name)
+        wording_facts["deceased_name"] = patron.name
+    return issue_letter(session, patron=patron, kind=LetterKind.SERVICE_ENDED, service=approval.service, on=on,
+                        actor=actor, library=library, number_prefix=number_prefix, policy=policy,
+                        approval_id=approval.id, ended_on=approval.ended_on, ending_reason=END_REASON_JA[reason],
+                        wording_facts=wording_facts, addressee=addressee)
 
 
 def application_form(

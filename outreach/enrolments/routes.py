@@ -44,7 +44,7 @@ from outreach.errors import DomainError
 from outreach.patrons import services as patron_services
 from outreach.patrons.models import Patron
 from outreach.system.services import current_policy
-from outreach.types import CaseNoteKind, LetterKind, Role, Service
+from outreach.types import CaseNoteKind, EndReason, LetterKind, Role, Service
 from outreach.web import CASEWORK, roles_required, select_locale
 
 bp = Blueprint("enrolments", __name__)
@@ -333,20 +333,20 @@ def approval_end(approval_id: int):  # type: ignore[no-untyped-def]
     form = ApprovalEndForm()
     if request.method == "GET":
         form.ended_on.data = today()
+        if request.args.get("reason") in {r.value for r in EndReason}:
+            form.reason.data = request.args["reason"]
+            # No notice by default to a patron who has died (it would go to their proxy).
+            form.send_letter.data = form.reason.data != EndReason.DECEASED
     if form.validate_on_submit():
         try:
             services.end_approval(db, approval, reason=form.reason.data, ended_on=form.ended_on.data,
                                   note=form.note.data or "", actor=current_user)
             if form.send_letter.data:
-                from outreach.labels import label
-
-                letters.issue_letter(db, patron=patron, kind=LetterKind.SERVICE_ENDED, service=approval.service,
-                                     on=today(), actor=current_user, approval_id=approval.id,
-                                     ended_on=approval.ended_on, ending_reason=str(label(approval.end_reason)),
-                                     **_letter_args())
+                letters.issue_service_ended(db, patron=patron, approval=approval, on=today(), actor=current_user,
+                                            **_letter_args())
             db.commit()
         except DomainError as exc:
-            _domain_error(form, exc, "ended_on")
+            _domain_error(form, exc, "send_letter" if exc.code.startswith("letter.") else "ended_on")
         else:
             flash(_("The service has been ended."), "success")
             return redirect(url_for("patrons.show", patron_id=patron.id))
