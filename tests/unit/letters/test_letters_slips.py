@@ -162,3 +162,31 @@ def test_barcodes_and_ascii_text_are_written_exactly(library, read_pdf) -> None:
     odd = SlipItem("A(1)\\B-2", "本 (上) \\ 下", MaterialType.BOOK)
     text = read_pdf.text(render_slips([_slip(library, items=(odd,), shipment_ref="2612-(9)")]))
     assert "A(1)\\B-2" in text and "本 (上) \\ 下" in text and "2612-(9)" in text
+
+
+BRAILLE = SlipItem("4000000000001", "てんじ えほん ぐりとぐら", MaterialType.BRAILLE_PICTURE_BOOK, "E/グ")
+DAISY = SlipItem("4000000000002", "デイジー版 星の王子さま", MaterialType.DAISY, "D/953/サ")
+
+
+@pytest.mark.parametrize(
+    ("service", "items", "line", "absent"),
+    [
+        (Service.MAIL_LOAN, (BRAILLE, BRAILLE, DAISY), "計3点（点訳絵本2冊、視聴覚資料1点）", ("図書",)),
+        (Service.MAIL_LOAN, (BRAILLE, BRAILLE), "計2点（点訳絵本2冊）", ("図書", "視聴覚資料0")),
+        (Service.MAIL_LOAN, (DAISY,), "計1点（視聴覚資料1点）", ("点訳絵本0", "図書")),
+        (Service.HOME_DELIVERY, ITEMS[:2], "計2点（図書2冊）", ("視聴覚資料0",)),
+        (Service.HOME_DELIVERY, (DAISY,), "計1点（視聴覚資料1点）", ("図書0",)),
+    ],
+)
+def test_count_line_names_what_the_service_lends_and_no_zero_kind(
+    library, read_pdf, service, items, line, absent
+) -> None:
+    text = read_pdf.text(render_slips([_slip(library, service=service, items=items)]))
+    assert line in text
+    for word in absent:
+        assert word not in text.split("計", 1)[1].split("返却のしかた")[0], word
+
+
+def test_an_item_the_service_does_not_lend_is_still_counted(library, read_pdf) -> None:
+    text = read_pdf.text(render_slips([_slip(library, service=Service.MAIL_LOAN, items=(BRAILLE, ITEMS[1]))]))
+    assert "計2点（点訳絵本1冊、その他1点）" in text
