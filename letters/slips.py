@@ -21,7 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from letters import wording
-from letters._dates import wareki
+from letters._dates import era_year_month, wareki
 from letters._pdf import binary_streams, new_canvas
 from letters.data import Library, PickLine, SlipData, SlipItem
 from letters.fonts import GOTHIC, GOTHIC_BOLD
@@ -501,10 +501,16 @@ def render_pick_list(
     *,
     presorted: bool = False,
     printed_on: date | None = None,
+    month: str | date | None = None,
+    shipped_on: date | None = None,
     template_dir: Path | None = None,
     trace: list | None = None,
 ) -> bytes:
     """The staff pick list in shelf order (配架場所, then call number).
+
+    ``month`` (``"2026-12"`` or a date in it) and ``shipped_on`` name the run in the heading of every
+    page (``出庫リスト（配架順）　令和8年12月分　発送日 令和8年12月1日（火）``), so a printed pile is never
+    taken for another month's.  The total stays on the page of the last rows.
 
     By default the lines are sorted here (so they are read into memory).  For very large runs
     pass lines already ordered by the database and ``presorted=True``: they are then drawn as
@@ -512,45 +518,51 @@ def render_pick_list(
     source = lines if presorted else sorted(lines, key=_pick_sort_key)
     common = wording.load("common", None, template_dir=template_dir)
     t = wording.load("pick_list", None, template_dir=template_dir)
-    values: dict[str, object] = {"printed_on": wareki(printed_on) if printed_on else ""}
+    values: dict[str, object] = {
+        "printed_on": wareki(printed_on) if printed_on else "",
+        "month": era_year_month(_month_start(month)) if month else "",
+        "shipped_on": wareki(shipped_on, weekday=True) if shipped_on else "",
+    }
     size = 9.0
     head_size = 13.0
     margin = 12 * mm
     buf = io.BytesIO()
     # landscape: titles get a wide column and most rows stay on one line
     page_w, page_h = landscape(A4)
-    canvas = new_canvas(
-        buf,
-        title=wording.fill(t.get("title", ""), values, where="pick_list.title"),
-        pagesize=(page_w, page_h),
-    )
+    title = wording.fill(t.get("title", ""), values, where="pick_list.title")
+    run_parts = [e["text"] for e in wording.entries(t, "heading", values)]
+    heading_text = "　".join([title, *run_parts]) if run_parts else title
+    canvas = new_canvas(buf, title=heading_text, pagesize=(page_w, page_h))  # the run, never a name
     frame = Frame(page_w, page_h, margin, margin, margin, margin + size * 2)
     heads = list(t.get("columns", ["✓", "配架場所", "請求記号", "資料番号", "書名", "種別", "発送番号"]))
     widths = [8 * mm, 24 * mm, 34 * mm, 30 * mm, 0.0, 22 * mm, 34 * mm]
     widths[4] = frame.width - sum(widths)
     head_cells = [Cell(h, GOTHIC, size, align="center", fill_gray=0.88) for h in heads]
-    title = wording.fill(t.get("title", ""), values, where="pick_list.title")
-    subtitle = wording.fill(t.get("subtitle", ""), values, where="pick_list.subtitle")
+    subtitle = t.get("subtitle", "")
+    if isinstance(subtitle, str):  # left out when every value it names is empty (no bare "作成日")
+        names = Template(subtitle).get_identifiers()
+        shown = not names or any(values.get(name) for name in names)
+        subtitle = wording.fill(subtitle, values, where="pick_list.subtitle") if shown else ""
+    else:  # an array of entries, joined
+        subtitle = "　".join(e["text"] for e in wording.entries(t, "subtitle", values))
     state = {"page": 0}
+    writer = writer_for(canvas)
 
     def sink(ops: list) -> None:
         state["page"] += 1
         text = wording.fill(t.get("page", "${page}"), {"page": state["page"]}, where="pick_list.page")
         ops.append(TextOp((page_w - width_of(text, GOTHIC, size)) / 2, 7 * mm, text, GOTHIC, size))
-        draw_page(canvas, ops, trace=trace, page_index=state["page"] - 1)
+        draw_page(canvas, ops, trace=trace, page_index=state["page"] - 1, writer=writer)
 
     def heading(flow: Flow) -> None:
-        flow.line(title, GOTHIC_BOLD, head_size, leading=head_size * 1.5)
+        for ln in wrap(heading_text, GOTHIC_BOLD, head_size, frame.width):
+            flow.line(ln, GOTHIC_BOLD, head_size, leading=head_size * 1.5)
         if subtitle:
             flow.line(subtitle, GOTHIC, size, leading=size * 1.6)
         flow.table([head_cells], widths, pad=1.2 * mm)
 
-    flow = Flow(frame, on_new_page=heading, page_sink=sink)
-    heading(flow)
-    count = 0
-    for line in source:
-        count += 1
-        row = [
+    def row_of(line: PickLine) -> list[Cell]:
+        return [
             Cell("□", GOTHIC, size, align="center"),
             Cell(line.library_location, GOTHIC, size),
             Cell(line.shelf_location, GOTHIC, size),
@@ -559,16 +571,42 @@ def render_pick_list(
             Cell(_material_name(common, line.material), GOTHIC, size),
             Cell(line.shipment_ref, GOTHIC, size),
         ]
+
+    total_gap, total_leading = size, size * 1.8
+    flow = Flow(frame, on_new_page=heading, page_sink=sink)
+    heading(flow)
+    count = 0
+    pending: PickLine | None = None  # one row of look-ahead: the last row goes with the total
+    for line in source:
+        if pending is not None:
+            flow.table([row_of(pending)], widths, pad=1.2 * mm)
+        pending = line
+        count += 1
+    if pending is not None:
+        row = row_of(pending)
+        _cells, row_h = Flow._layout_row(row, widths, 1.2 * mm, 1.45)
+        flow.need(row_h + total_gap + total_leading)  # never a page of only the heading and the total
         flow.table([row], widths, pad=1.2 * mm)
-    flow.space(size)
+    flow.y -= total_gap
     flow.line(
         wording.fill(t.get("total_line", ""), {"count": count}, where="pick_list.total_line"),
         GOTHIC_BOLD,
         size + 1,
-        leading=size * 1.8,
+        leading=total_leading,
         align="right",
     )
     flow.finish()
     with binary_streams():
         canvas.save()
     return buf.getvalue()
+
+
+def _month_start(month: str | date) -> date:
+    """``"2026-12"`` (or any date in it) → 2026-12-01."""
+    if isinstance(month, date):
+        return month.replace(day=1)
+    try:
+        year, mon = (int(part) for part in str(month).strip().split("-")[:2])
+        return date(year, mon, 1)
+    except ValueError:
+        raise ValueError(f"month must look like 2026-12, not {month!r}") from None

@@ -190,3 +190,40 @@ def test_count_line_names_what_the_service_lends_and_no_zero_kind(
 def test_an_item_the_service_does_not_lend_is_still_counted(library, read_pdf) -> None:
     text = read_pdf.text(render_slips([_slip(library, service=Service.MAIL_LOAN, items=(BRAILLE, ITEMS[1]))]))
     assert "計2点（点訳絵本1冊、その他1点）" in text
+
+
+def _pick_lines(n: int) -> list[PickLine]:
+    return [PickLine(f"913.{i:03d}", f"B{i:05d}", f"書名{i:03d}", MaterialType.BOOK, f"2612-{i:06d}") for i in range(n)]
+
+
+def test_pick_list_names_its_month_and_shipping_date_on_every_page(read_pdf) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    pdf = render_pick_list(
+        _pick_lines(60), presorted=True, printed_on=date(2026, 11, 30), month="2026-12", shipped_on=date(2026, 12, 1)
+    )
+    pages = [p.extract_text().replace("\n", "") for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) >= 3
+    for text in pages:
+        assert "出庫リスト（配架順）　令和8年12月分　発送日　令和8年12月1日（火）" in text
+        assert "作成日　令和8年11月30日" in text
+    assert PdfReader(io.BytesIO(pdf)).metadata.title.endswith("令和8年12月分　発送日　令和8年12月1日（火）")
+
+
+def test_pick_list_without_a_month_keeps_the_plain_heading(read_pdf) -> None:
+    text = read_pdf.text(render_pick_list(_pick_lines(2)))
+    assert "出庫リスト（配架順）" in text and "分" not in text and "発送日" not in text and "作成日" not in text
+
+
+@pytest.mark.parametrize("n", range(18, 27))
+def test_pick_list_total_stays_with_the_last_rows(n: int) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(render_pick_list(_pick_lines(n), presorted=True))).pages
+    last = pages[-1].extract_text()
+    assert f"計　{n}点" in last and f"2612-{n - 1:06d}" in last  # the total and at least the last row
+    assert sum(p.extract_text().count("2612-") for p in pages) == n
