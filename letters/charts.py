@@ -42,9 +42,10 @@ def bar_chart(data: ChartData, width: float = 520, height: float = 240) -> Drawi
     chart.valueAxis.labels.fontSize = 8
     chart.valueAxis.valueMin = 0
     top = max((max(values) if values else 0) for _n, values in data.series) if data.series else 0
-    chart.valueAxis.valueMax = max(1, top * 1.15)
+    step = nice_step(top)
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.valueMax = step * (math.floor(top / step) + 1)  # round ticks, a step of room above the top
     chart.valueAxis.forceZero = True
-    chart.valueAxis.valueStep = max(1, math.ceil(chart.valueAxis.valueMax / 5))
     chart.barSpacing = 1
     chart.groupSpacing = 6
     for i in range(len(chart.data)):
@@ -66,6 +67,17 @@ def bar_chart(data: ChartData, width: float = 520, height: float = 240) -> Drawi
     legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], name) for i, (name, _v) in enumerate(data.series)]
     drawing.add(legend)
     return drawing
+
+
+def nice_step(top: float, most_ticks: int = 5) -> int:
+    """A round tick step (1, 2 or 5 times a power of ten) giving at most ``most_ticks`` steps up to ``top``:
+    257 → 100 (0, 100, 200, 300), not 111/222/333."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if top / (step * factor) <= most_ticks:
+                return step * factor
+        step *= 10
 
 
 def to_svg(drawing: Drawing, *, title: str = "") -> str:

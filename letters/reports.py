@@ -22,6 +22,7 @@ class StatTable:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...] = ()
+    label_columns: int = 1  # leading text columns (year, service, library): left-aligned; figures right
 
 
 def render_statistics(title: str, subtitle: str, tables: Sequence[StatTable], charts: Sequence[ChartData] = (),
@@ -47,7 +48,7 @@ def render_statistics(title: str, subtitle: str, tables: Sequence[StatTable], ch
             ("FONT", (0, 0), (-1, 0), GOTHIC_BOLD, size),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8EEF5")),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#555555")),
-            ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+            ("ALIGN", (table.label_columns, 1), (-1, -1), "RIGHT"),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("TOPPADDING", (0, 0), (-1, -1), 2 if wide else 4),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2 if wide else 4),
