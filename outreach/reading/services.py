@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import Date, and_, case, delete, func, literal, or_, select, union_all, update
 from sqlmodel import Session
 
 from outreach.audit import services as audit
@@ -952,6 +952,35 @@ class ReadingFigures:
         return rules.reading_hours(self.total_minutes)
 
 
+def reading_registrants_at(session: Session, days: Iterable[date]) -> dict[date, dict[int | None, int]]:
+    """Persons registered for face-to-face reading on each of the days, per reading room: each counted once, at
+    the room of their latest request received on or before that day (``None``: no request yet). One query."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return {}
+    day_list = union_all(*(select(literal(d, Date).label("day")) for d in wanted)).subquery("days")
+    registered = (
+        select(day_list.c.day, Approval.patron_id)
+        .join(Approval, and_(Approval.service == Service.FACE_TO_FACE, in_force_condition(day_list.c.day)))
+        .distinct().subquery("registered")
+    )
+    # The room of each registrant's latest request on that day: one index look-up per registrant and day.
+    latest_room = (
+        select(ReadingRequest.room_id)
+        .where(ReadingRequest.patron_id == registered.c.patron_id, ReadingRequest.received_on <= registered.c.day)
+        .order_by(ReadingRequest.received_on.desc(), ReadingRequest.id.desc()).limit(1)
+        .correlate(registered).scalar_subquery()
+    )
+    per_room = select(registered.c.day, latest_room.label("room_id")).subquery("per_room")
+    rows = session.execute(
+        select(per_room.c.day, per_room.c.room_id, func.count()).group_by(per_room.c.day, per_room.c.room_id)
+    ).all()
+    out: dict[date, dict[int | None, int]] = {d: {} for d in wanted}
+    for day, room_id, count in rows:
+        out[day if isinstance(day, date) else date.fromisoformat(str(day))][room_id] = count
+    return out
+
+
 def reading_figures(session: Session, fiscal_year: int, *, registered_on: date | None = None) -> ReadingFigures:
     """The 対面朗読 statistics of a fiscal year, set-based (three grouped queries).
 
@@ -965,22 +994,7 @@ def reading_figures(session: Session, fiscal_year: int, *, registered_on: date |
     """
     first_on, last_on = fiscal_year_range(fiscal_year)
     stock_on = registered_on or last_on
-    registered = (
-        select(Approval.patron_id).where(Approval.service == Service.FACE_TO_FACE, in_force_condition(stock_on))
-        .distinct().subquery()
-    )
-    ranked = (
-        select(ReadingRequest.patron_id, ReadingRequest.room_id,
-               func.row_number().over(partition_by=ReadingRequest.patron_id,
-                                      order_by=(ReadingRequest.received_on.desc(), ReadingRequest.id.desc())).label("rn"))
-        .where(ReadingRequest.received_on <= stock_on)
-        .subquery()
-    )
-    registrants = dict(session.execute(
-        select(ranked.c.room_id, func.count())
-        .select_from(registered.outerjoin(ranked, and_(ranked.c.patron_id == registered.c.patron_id, ranked.c.rn == 1)))
-        .group_by(ranked.c.room_id)
-    ).all())
+    registrants = reading_registrants_at(session, [stock_on])[stock_on]
     held = and_(ReadingSession.state == ReadingSessionState.HELD, ReadingSession.session_on.between(first_on, last_on))
     per_room = {
         room_id: (n, minutes) for room_id, n, minutes in session.execute(

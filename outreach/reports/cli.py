@@ -32,11 +32,9 @@ def annual(year: int | None, fmt: str, lang: str, output: str | None) -> None:
         raise click.UsageError(f"--format {fmt} needs --output FILE")
     with database.session_scope(write=False) as session:
         try:
-            report = services.annual_report(session, fiscal_year, today=on)
+            report, trend = services.report_and_trend(session, fiscal_year, today=on)
         except DomainError as exc:
             raise click.ClickException(exc.message(lang)) from None
-        first = services.first_recorded_year(session) or fiscal_year
-        trend = services.multi_year(session, min(first, fiscal_year), fiscal_year, today=on)
     body = exports.render(fmt, report, library_name=current_app.config["LIBRARY_NAME"], lang=lang, trend=trend)
     if output:
         with open(output, "wb") as fh:

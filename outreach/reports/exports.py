@@ -10,6 +10,7 @@ from typing import Any
 
 from letters.charts import ChartData
 from letters.reports import StatTable, render_statistics
+from outreach import csvsafe
 from outreach.reports import rules
 from outreach.types import LENDING_SERVICES
 
@@ -21,7 +22,7 @@ def tables(report: rules.AnnualReport, lang: str = "ja", trend: list[rules.Annua
     if report.monthly:
         result.append(rules.table_monthly(report, lang))
     if trend:
-        result.append(rules.table_trend(trend, lang))
+        result += [rules.table_trend(trend, lang), rules.table_trend_libraries(trend, lang)]
     return result
 
 
@@ -29,14 +30,15 @@ def to_csv(report: rules.AnnualReport, lang: str = "ja", trend: list[rules.Annua
     """All tables one after the other, a blank line between them; UTF-8 with BOM so Excel reads the kanji."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([f"{report.label(lang)}"])
+    # Every cell through csvsafe: library names and notes are text a spreadsheet must never run as a formula.
+    writer.writerow(csvsafe.row([report.label(lang)]))
     for table in tables(report, lang, trend):
         writer.writerow([])
-        writer.writerow([table.title])
-        writer.writerow(table.headers)
-        writer.writerows(table.rows)
+        writer.writerow(csvsafe.row([table.title]))
+        writer.writerow(csvsafe.row(table.headers))
+        writer.writerows(csvsafe.row(row) for row in table.rows)
         for note in table.notes:
-            writer.writerow([note])
+            writer.writerow(csvsafe.row([note]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -56,8 +58,16 @@ def to_xlsx(report: rules.AnnualReport, lang: str = "ja", trend: list[rules.Annu
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="E8EEF5")
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        labels = table.label_columns
         for row in table.rows:
-            sheet.append([row[0], *(_number(v) for v in row[1:])])
+            sheet.append([*row[:labels], *(_number(v) for v in row[labels:])])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, float):
+                    cell.number_format = "#,##0.0"  # reading hours: one decimal, 60.0 not 60
+                elif isinstance(cell.value, int):
+                    cell.number_format = "#,##0"
+                elif isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text from the records, never a formula
         sheet.append([])
         for note in table.notes:
             sheet.append([note])
@@ -69,7 +79,8 @@ def to_xlsx(report: rules.AnnualReport, lang: str = "ja", trend: list[rules.Annu
 
 
 def _sheet_name(table: rules.Table) -> str:
-    return {"services": "宅配・郵送", "libraries": "対面朗読", "monthly": "月別", "trend": "年度別"}.get(table.key, table.key)
+    return {"services": "宅配・郵送", "libraries": "対面朗読", "monthly": "月別", "trend": "年度別",
+            "trend_libraries": "年度別（対面朗読）"}.get(table.key, table.key)
 
 
 def _number(text: str) -> Any:
@@ -83,7 +94,7 @@ def _number(text: str) -> Any:
             return text
 
 
-def to_json(report: rules.AnnualReport) -> bytes:
+def to_json(report: rules.AnnualReport, trend: list[rules.AnnualReport] | None = None) -> bytes:
     """The documented machine-readable form (docs/reports.md): plain numbers, no formatting."""
     first, last = report.period
     data = {
@@ -93,6 +104,24 @@ def to_json(report: rules.AnnualReport) -> bytes:
         "label_en": report.label("en"),
         "period": {"from": first.isoformat(), "to": last.isoformat()},
         "generated_on": report.generated_on.isoformat() if report.generated_on else None,
+        **_year_tables(report),
+        "monthly": {s.key: _series(s) for s in report.monthly},
+        "face_to_face_monthly": [
+            {"library": lib.library or None, "registrants": _series(lib.registrants), "sessions": _series(lib.sessions),
+             "hours": _series(lib.hours)}
+            for lib in report.monthly_libraries
+        ],
+        "trend": [{"fiscal_year": r.fiscal_year, "label_ja": r.label("ja"), "label_en": r.label("en"), **_year_tables(r)}
+                  for r in trend or ()],
+        "notes": list(report.notes),
+        "definitions": rules.DEFINITIONS,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _year_tables(report: rules.AnnualReport) -> dict[str, Any]:
+    """Tables (1) and (2) of one year, as the JSON gives them for the report's year and for each trend year."""
+    return {
         "is_historical": report.is_historical,
         "services": [
             {"service": s.service.value, "registrants": s.registrants, "deliveries": s.deliveries, "books": s.books,
@@ -105,17 +134,18 @@ def to_json(report: rules.AnnualReport) -> bytes:
             for lib in report.libraries
         ],
         "face_to_face_unassigned_registrants": report.unassigned_reading_registrants,
-        "monthly": {
-            s.key: {"values": [_plain(v) for v in s.values], "total": _plain(s.total), "is_stock": s.is_stock}
-            for s in report.monthly
-        },
-        "notes": list(report.notes),
-        "definitions": rules.DEFINITIONS,
     }
-    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _plain(value: int | Decimal) -> int | float:
+def _series(s: rules.MonthlySeries) -> dict[str, Any]:
+    data: dict[str, Any] = {"values": [_plain(v) for v in s.values], "total": _plain(s.total), "is_stock": s.is_stock}
+    if s.minutes is not None:
+        data["minutes"] = list(s.minutes)
+        data["total_minutes"] = s.total_minutes
+    return data
+
+
+def _plain(value: int | Decimal | None) -> int | float | None:
     return float(value) if isinstance(value, Decimal) else value
 
 
@@ -149,7 +179,7 @@ def to_pdf(report: rules.AnnualReport, *, library_name: str, lang: str = "ja",
              else f"Outreach statistics, {report.label(lang)}")
     first, last = report.period
     subtitle = f"{library_name}　{first.isoformat()} 〜 {last.isoformat()}"
-    stat_tables = [StatTable(t.title, t.headers, t.rows, t.notes) for t in tables(report, lang, trend)]
+    stat_tables = [StatTable(t.title, t.headers, t.rows, t.notes, t.label_columns) for t in tables(report, lang, trend)]
     charts = [monthly_chart(report, lang)] if report.monthly else []
     if trend and len(trend) > 1:
         charts.append(trend_chart(trend, lang))
@@ -170,7 +200,7 @@ def render(fmt: str, report: rules.AnnualReport, *, library_name: str, lang: str
     if fmt == "xlsx":
         return to_xlsx(report, lang, trend)
     if fmt == "json":
-        return to_json(report)
+        return to_json(report, trend)
     if fmt == "pdf":
         return to_pdf(report, library_name=library_name, lang=lang, trend=trend)
     raise ValueError(f"unknown report format {fmt!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from decimal import Decimal
@@ -11,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.reports import HistoricalFiguresForm
-from letters.charts import bar_chart, to_svg
+from letters.charts import ChartData, bar_chart, to_svg
 from outreach import csvsafe
 from outreach.calendar import fiscal_year_label, fiscal_year_of
 from outreach.clock import today
@@ -36,9 +37,13 @@ def _year_arg() -> int:
 
 
 def _years(db) -> list[int]:  # type: ignore[no-untyped-def]
-    current = fiscal_year_of(today())
-    first = services.first_recorded_year(db) or current
-    return list(range(current, min(first, current) - 1, -1))
+    return services.report_years(db, today=today())
+
+
+def _chart_uri(data: ChartData) -> str:
+    """A chart drawn from figures already computed, as an image inside the page (no second computation)."""
+    svg = to_svg(bar_chart(data), title=data.title)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 @bp.route("")
@@ -48,15 +53,18 @@ def index():  # type: ignore[no-untyped-def]
     year = _year_arg()
     lang = select_locale()
     try:
-        report = services.annual_report(db, year, today=today())
+        report, trend = services.report_and_trend(db, year, today=today())
     except DomainError as exc:
         flash(exc.message(lang), "error")
         return redirect(url_for("reports.index"))
-    years = _years(db)
-    trend = services.multi_year(db, min(years), max(years), today=today()) if years else []
+    charts = {}
+    if report.monthly:
+        charts["monthly"] = _chart_uri(exports.monthly_chart(report, lang))
+    if len(trend) > 1:
+        charts["trend"] = _chart_uri(exports.trend_chart(trend, lang))
     return render_template(
-        "reports/index.html", report=report, year=year, years=years, lang=lang,
-        tables=exports.tables(report, lang, trend), trend=trend,
+        "reports/index.html", report=report, year=year, years=_years(db), lang=lang,
+        tables=exports.tables(report, lang, trend), trend=trend, charts=charts,
         fy_label=fiscal_year_label,
     )
 
@@ -69,11 +77,9 @@ def download(year: int, fmt: str):  # type: ignore[no-untyped-def]
     db = get_session()
     lang = select_locale()
     try:
-        report = services.annual_report(db, year, today=today())
+        report, trend = services.report_and_trend(db, year, today=today())
     except DomainError:
         abort(404)
-    years = _years(db)
-    trend = services.multi_year(db, min(years), max(years), today=today()) if years else None
     body = exports.render(fmt, report, library_name=current_app.config["LIBRARY_NAME"], lang=lang, trend=trend)
     response = Response(body, mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="outreach-statistics-FY{year}.{fmt}"'
@@ -83,19 +89,16 @@ def download(year: int, fmt: str):  # type: ignore[no-untyped-def]
 @bp.route("/<int:year>/chart-<kind>.svg")
 @roles_required(*REPORT_ROLES)
 def chart(year: int, kind: str):  # type: ignore[no-untyped-def]
-    """A chart as an SVG image (drawn by reportlab, like the PDF's); the same figures are in the tables."""
+    """A chart as an SVG file of its own (the Reports page draws the same charts inside the page)."""
+    if kind not in ("monthly", "trend"):
+        abort(404)
     db = get_session()
     lang = select_locale()
     try:
-        if kind == "monthly":
-            data = exports.monthly_chart(services.annual_report(db, year, today=today()), lang)
-        elif kind == "trend":
-            years = _years(db)
-            data = exports.trend_chart(services.multi_year(db, min(years), max(years), today=today()), lang)
-        else:
-            abort(404)
+        report, trend = services.report_and_trend(db, year, today=today())
     except DomainError:  # a fiscal year that has not begun
         abort(404)
+    data = exports.monthly_chart(report, lang) if kind == "monthly" else exports.trend_chart(trend, lang)
     response = Response(to_svg(bar_chart(data), title=data.title), mimetype="image/svg+xml")
     # reportlab writes presentation styles inline; this image has no scripts of its own.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
@@ -145,9 +148,10 @@ def historical():  # type: ignore[no-untyped-def]
     """Figures of fiscal years before the system was in use, entered by hand (marked as such everywhere)."""
     db = get_session()
     libraries = services.library_names(db)
+    first_real, current = services.first_real_year(db), fiscal_year_of(today())
     form = HistoricalFiguresForm()
     if request.method == "GET":
-        form.fiscal_year.data = request.args.get("year", type=int) or fiscal_year_of(today()) - 1
+        form.fiscal_year.data = request.args.get("year", type=int) or min(first_real or current, current) - 1
         existing = services.historical_report(db, form.fiscal_year.data)
         by_service = {s.service.value: s for s in (existing.services if existing else ())}
         by_library = {lib.library: lib for lib in (existing.libraries if existing else ())}
@@ -177,5 +181,5 @@ def historical():  # type: ignore[no-untyped-def]
         else:
             flash(_("The historical figures have been saved."), "success")
             return redirect(url_for("reports.index", year=form.fiscal_year.data))
-    return render_template("reports/historical.html", form=form, fy_label=fiscal_year_label), (
+    return render_template("reports/historical.html", form=form, fy_label=fiscal_year_label, first_real=first_real), (
         400 if form.errors else 200)

@@ -79,6 +79,18 @@ class MonthlySeries:
     values: tuple[int | Decimal | None, ...]  # 12 values, April first; None for months still to come
     total: int | Decimal
     is_stock: bool = False  # registrants: a month-end count, so the "total" is the year-end figure
+    minutes: tuple[int | None, ...] | None = None  # reading hours: the logged minutes each month
+    total_minutes: int | None = None  # …and their sum, from which the total hours are computed
+
+
+@dataclass(frozen=True)
+class LibraryMonthly:
+    """Table (2) month by month for one library: registrants (month-end stock), sessions and hours."""
+
+    library: str
+    registrants: MonthlySeries
+    sessions: MonthlySeries
+    hours: MonthlySeries
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,7 @@ class AnnualReport:
     libraries: tuple[LibraryFigures, ...]
     unassigned_reading_registrants: int = 0
     monthly: tuple[MonthlySeries, ...] = ()
+    monthly_libraries: tuple[LibraryMonthly, ...] = ()  # table (2) per library, month by month
     generated_on: date | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -136,6 +149,16 @@ def series(key: str, by_month: dict[int, int | Decimal], *, months_elapsed: int 
     return MonthlySeries(key, values, total, is_stock)
 
 
+def hours_series(key: str, minutes_by_month: dict[int, int], *, months_elapsed: int = 12) -> MonthlySeries:
+    """Reading hours month by month. The minutes are kept and the year's total is computed from their sum,
+    so the total equals table (2) even where the rounded months do not add up to it (3 × 1h15m: 1.3 each,
+    3.8 in all)."""
+    minutes = tuple(minutes_by_month.get(i, 0) if i < months_elapsed else None for i in range(12))
+    total_minutes = sum(m for m in minutes if m is not None)
+    values = tuple(None if m is None else hours_of(m) for m in minutes)
+    return MonthlySeries(key, values, hours_of(total_minutes), minutes=minutes, total_minutes=total_minutes)
+
+
 # ------------------------------------------------------------------------------------------------
 # The tables as rows of text: one shape for the page, CSV, Excel and PDF alike.
 
@@ -144,7 +167,7 @@ _HEADINGS = {
         "t1": "(1) 宅配サービス・郵送貸出", "t2": "(2) 対面朗読", "service": "区分", "library": "図書館",
         "registrants": "登録者（人）", "deliveries": "回数（回）", "books": "貸出冊数（冊）",
         "audio_visual": "貸出ＣＤ数（点）", "sessions": "回数（回）", "hours": "朗読時間（時間）", "total": "計",
-        "monthly": "月別内訳", "figure": "項目", "trend": "年度別推移", "year": "年度", "unassigned": "（図書館未定）",
+        "monthly": "月別内訳", "figure": "項目", "trend": "年度別推移", "year": "年度", "unassigned": "図書館未定",
         "historical": "＊",
         Service.HOME_DELIVERY: "宅配サービス", Service.MAIL_LOAN: "郵送貸出", Service.FACE_TO_FACE: "対面朗読",
     },
@@ -153,7 +176,7 @@ _HEADINGS = {
         "library": "Library", "registrants": "Registrants", "deliveries": "Deliveries", "books": "Books lent",
         "audio_visual": "CDs lent", "sessions": "Sessions", "hours": "Reading hours", "total": "Total",
         "monthly": "Monthly breakdown", "figure": "Figure", "trend": "Fiscal years", "year": "Fiscal year",
-        "unassigned": "(no library yet)", "historical": "*",
+        "unassigned": "no library yet", "historical": "*",
         Service.HOME_DELIVERY: "Home delivery", Service.MAIL_LOAN: "Mail loans", Service.FACE_TO_FACE: "Face-to-face",
     },
 }
@@ -168,6 +191,7 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...] = ()
+    label_columns: int = 1  # leading columns of text (names); the rest are figures, aligned right
 
 
 def _n(value: int | Decimal) -> str:
@@ -199,34 +223,78 @@ def table_libraries(report: AnnualReport, lang: str = "ja") -> Table:
     rows = [(lib.library + (h["historical"] if lib.is_historical else ""), _n(lib.registrants), _n(lib.sessions),
              _n(lib.hours)) for lib in report.libraries]
     if report.unassigned_reading_registrants:
-        rows.append((h["unassigned"], _n(report.unassigned_reading_registrants), "0", "0.0"))
+        rows.append((_paren(h["unassigned"], lang), _n(report.unassigned_reading_registrants), "0", "0.0"))
     return Table("libraries", h["t2"], (h["library"], h["registrants"], h["sessions"], h["hours"]), tuple(rows),
                  (d["reading_registrants"], d["sessions"], d["hours"]))
 
 
+def _paren(text: str, lang: str) -> str:
+    return f"({text})" if lang.startswith("en") else f"（{text}）"
+
+
 def table_monthly(report: AnnualReport, lang: str = "ja") -> Table:
+    """Every figure April to March with the year's total; table (2) also per library."""
     h = headings(lang)
     rows = []
+
+    def row(name: str, s: MonthlySeries) -> tuple[str, ...]:
+        total = _n(s.total) + (" ※" if s.is_stock else "")
+        return (name, *("" if v is None else _n(v) for v in s.values), total)
+
     for s in report.monthly:
         service, figure = s.key.split(".")
-        name = f"{h[Service(service)]} {h[figure]}"
-        total = _n(s.total) + (" ※" if s.is_stock else "")
-        rows.append((name, *("" if v is None else _n(v) for v in s.values), total))
+        rows.append(row(f"{h[Service(service)]} {h[figure]}", s))
+    for lib in report.monthly_libraries:
+        name = h["unassigned"] if lib.library == UNASSIGNED else lib.library
+        prefix = f"{h[Service.FACE_TO_FACE]}{_paren(name, lang)}"
+        rows.append(row(f"{prefix} {h['registrants']}", lib.registrants))
+        if lib.library != UNASSIGNED:
+            rows.append(row(f"{prefix} {h['sessions']}", lib.sessions))
+            rows.append(row(f"{prefix} {h['hours']}", lib.hours))
     note = ("※ 登録者は各月末の人数。計の欄は年度末（または本日）現在。" if not lang.startswith("en")
             else "※ Registrants are counted at each month's end; the total column is the year-end figure.")
+    hours_note = ("朗読時間の計は、各月の時間の合計ではなく、記録された分の合計から求めています（(2) の表と一致）。"
+                  if not lang.startswith("en") else
+                  "Total reading hours are computed from the logged minutes of the year, not by adding the rounded "
+                  "months, so they equal table (2).")
     return Table("monthly", f"{h['monthly']}（{report.label(lang)}）" if not lang.startswith("en")
                  else f"{h['monthly']} ({report.label(lang)})",
-                 (h["figure"], *_MONTHS["en" if lang.startswith("en") else "ja"], h["total"]), tuple(rows), (note,))
+                 (h["figure"], *_MONTHS["en" if lang.startswith("en") else "ja"], h["total"]), tuple(rows),
+                 (note, hours_note))
+
+
+UNASSIGNED = ""  # LibraryMonthly.library of registrants with no request at any library yet
+
+
+def _historical_note(reports: list[AnnualReport], lang: str) -> tuple[str, ...]:
+    d = DEFINITIONS["en" if lang.startswith("en") else "ja"]
+    return (d["historical"],) if any(r.is_historical for r in reports) else ()
 
 
 def table_trend(reports: list[AnnualReport], lang: str = "ja") -> Table:
-    """Several fiscal years side by side, like the source's table (one row per year and service)."""
+    """Table (1) over several fiscal years, like the source's table (one row per year and service)."""
     h = headings(lang)
     rows = []
     for report in reports:
         for s in report.services:
             rows.append((report.label(lang) + (h["historical"] if s.is_historical else ""), h[s.service],
                          _n(s.registrants), _n(s.deliveries), books_cell(s.books), _n(s.audio_visual)))
-    d = DEFINITIONS["en" if lang.startswith("en") else "ja"]
-    return Table("trend", h["trend"], (h["year"], h["service"], h["registrants"], h["deliveries"], h["books"],
-                                       h["audio_visual"]), tuple(rows), (d["historical"],))
+    return Table("trend", f"{h['trend']} {h['t1']}", (h["year"], h["service"], h["registrants"], h["deliveries"],
+                                                    h["books"], h["audio_visual"]), tuple(rows),
+                 _historical_note(reports, lang), label_columns=2)
+
+
+def table_trend_libraries(reports: list[AnnualReport], lang: str = "ja") -> Table:
+    """Table (2) over several fiscal years: one row per year and library (registrants, sessions, hours)."""
+    h = headings(lang)
+    rows = []
+    for report in reports:
+        for lib in report.libraries:
+            rows.append((report.label(lang) + (h["historical"] if lib.is_historical else ""), lib.library,
+                         _n(lib.registrants), _n(lib.sessions), _n(lib.hours)))
+        if report.unassigned_reading_registrants:
+            rows.append((report.label(lang), _paren(h["unassigned"], lang), _n(report.unassigned_reading_registrants),
+                         "0", "0.0"))
+    return Table("trend_libraries", f"{h['trend']} {h['t2']}", (h["year"], h["library"], h["registrants"],
+                                                              h["sessions"], h["hours"]), tuple(rows),
+                 _historical_note(reports, lang), label_columns=2)

@@ -16,7 +16,15 @@ from outreach.reading import routes, services
 from outreach.reading.models import ReadingRequest, ReadingSession
 from outreach.types import ReadingRequestStatus
 from tests.conftest import login
-from tests.integration.reading.conftest import DAY, NOON, TEN, TODAY, make_patron, make_request, make_volunteer
+from tests.integration.reading.conftest import (
+    DAY,
+    NOON,
+    TEN,
+    TODAY,
+    make_patron,
+    make_request,
+    make_volunteer,
+)
 
 FY = 2027
 LATER = date(2027, 6, 15)  # another open Tuesday

@@ -65,3 +65,59 @@ def test_historical_rows_are_marked():
 
 def test_period_of_a_report():
     assert rules.AnnualReport(2020, (), ()).period == (date(2020, 4, 1), date(2021, 3, 31))
+
+
+def test_monthly_hours_total_comes_from_the_summed_minutes():
+    s = rules.hours_series("face_to_face.hours", {1: 75, 4: 75, 7: 75}, months_elapsed=12)
+    assert s.values[1] == Decimal("1.3") and sum(v for v in s.values if v is not None) == Decimal("3.9")
+    assert (s.total, s.total_minutes) == (Decimal("3.8"), 225)  # as table (2): 225 minutes are 3.8 hours
+    running = rules.hours_series("face_to_face.hours", {0: 30}, months_elapsed=2)
+    assert running.values[2:] == (None,) * 10 and running.minutes[:2] == (30, 0) and running.total == Decimal("0.5")
+
+
+def _year(fy, historical=False, libraries=()):  # type: ignore[no-untyped-def]
+    return rules.AnnualReport(fy, (rules.ServiceFigures(Service.HOME_DELIVERY, 1, 2, 3, 4, historical),),
+                              tuple(libraries))
+
+
+def test_trend_footnote_only_when_a_year_is_historical():
+    computed = [_year(2024), _year(2025)]
+    assert rules.table_trend(computed).notes == () and rules.table_trend_libraries(computed).notes == ()
+    mixed = [_year(2020, historical=True), *computed]
+    assert any("手入力" in n for n in rules.table_trend(mixed).notes)
+    assert rules.table_trend(mixed).rows[0][0] == "令和2年度（2020年度）＊"
+
+
+def test_trend_of_face_to_face_reading_one_row_per_year_and_library():
+    years = [_year(2020, True, [rules.LibraryFigures("北口図書館", 3, 30, 3600, True)]),
+             _year(2025, False, [rules.LibraryFigures("中央図書館", 0, 3, 225), rules.LibraryFigures("北口図書館", 1, 2, 210)])]
+    table = rules.table_trend_libraries(years)
+    assert table.headers == ("年度", "図書館", "登録者（人）", "回数（回）", "朗読時間（時間）")
+    assert table.rows == (("令和2年度（2020年度）＊", "北口図書館", "3", "30", "60.0"),
+                          ("令和7年度（2025年度）", "中央図書館", "0", "3", "3.8"),
+                          ("令和7年度（2025年度）", "北口図書館", "1", "2", "3.5"))
+    assert table.label_columns == 2 and rules.table_trend(years).label_columns == 2
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x.example/\",\"x\")", "+1+1", "-1+1", "@SUM(A1)"])
+def test_csv_export_defuses_cells_that_start_like_a_formula(name):
+    import csv
+    import io
+
+    from outreach.reports import exports
+
+    report = rules.AnnualReport(2025, (), (rules.LibraryFigures(name, 1, 2, 120),))
+    rows = list(csv.reader(io.StringIO(exports.to_csv(report, trend=[report]).decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + name in cells and name not in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
+@pytest.mark.parametrize(("top", "step", "ticks"), [(257, 100, 300), (482, 100, 500), (11, 5, 15), (3, 1, 4),
+                                                    (0, 1, 1), (1629, 500, 2000)])
+def test_chart_value_axis_has_round_ticks(top, step, ticks):
+    from letters.charts import ChartData, bar_chart
+
+    drawing = bar_chart(ChartData("t", ("a", "b"), (("s", (top / 2, float(top))),)))
+    axis = drawing.contents[0].valueAxis
+    assert (axis.valueStep, axis.valueMax) == (step, ticks)
