@@ -26,6 +26,7 @@ __all__ = [
     "MAIL_LOAN_MARKING",
     "format_postal_code",
     "postal_marking",
+    "sender_care_of",
 ]
 
 #: Marking required on free "specified recorded matter" (郵便法第27条, 郵便規則) both ways.
@@ -223,9 +224,13 @@ class LabelData:
     sender_lines: tuple[str, ...] = ()
     marking: str = ""  # e.g. 特定録音物等郵便物; empty for none
     ref: str = ""  # tiny staff reference (shipment number), never personal data
+    #: The sender's own name (the patron on a return label): printed whole on a line of its own
+    #: under ``sender_lines``, never cut; the address gives way first.
+    sender_name: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sender_lines", _lines(self.sender_lines))
+        object.__setattr__(self, "sender_name", (self.sender_name or "").strip())
 
     @classmethod
     def outbound(
@@ -240,21 +245,29 @@ class LabelData:
     ) -> LabelData:
         """Patron → library (返送用ラベル): addressed to the library, the patron as sender.
 
-        ``行`` is the customary honorific a sender prints on its own return address."""
+        ``行`` is the customary honorific a sender prints on its own return address.  The patron's
+        name is ``sender_name``: it is never cut, however long the address."""
         to = Addressee(
             postal_code=library.postal_code,
             address_lines=(library.address,),
             name=f"{library.name} {library.section}".strip(),
             honorific=honorific,
         )
-        sender = [f"〒{patron.postal_code} {' '.join(patron.address_lines)}".strip()]
+        postal = f"〒{patron.postal_code} " if patron.postal_code else ""
+        sender = [f"{postal}{' '.join(patron.address_lines)}".strip()]
         if patron.proxy_name:
-            # writing one's own address, 様 is dropped: 山田一郎方 (an office stays 気付)
-            sender.append(
-                f"{patron.proxy_name} 気付" if patron.proxy_is_organisation else f"{patron.proxy_name}方"
-            )
-        sender.append(patron.name)
-        return cls(to, tuple(sender), marking, ref)
+            sender.append(sender_care_of(patron.proxy_name, organisation=patron.proxy_is_organisation))
+        return cls(to, tuple(sender), marking, ref, sender_name=patron.name)
+
+
+def sender_care_of(proxy_name: str, *, organisation: bool = False) -> str:
+    """The 方 line of an address the sender writes for themselves (寄宿先): ``渡辺 清 方``.
+
+    On the addressee side the same person is ``渡辺 清 様方``; writing one's own address the
+    honorific is dropped and only 方 remains (「差出人の寄宿先は『○○方』とし、『様』は使わない」).
+    The space keeps 方 from reading as part of the given name (渡辺 清方 looks like 清方).  An
+    organisation stays ``○○ケアプランセンター 気付`` on both sides."""
+    return f"{proxy_name.strip()} {'気付' if organisation else '方'}"
 
 
 def library_sender_lines(library: Library) -> tuple[str, ...]:

@@ -28,13 +28,14 @@ from letters._pdf import TextWriter, binary_streams, new_canvas
 from letters.data import LabelData
 from letters.fonts import GOTHIC, GOTHIC_BOLD, missing_glyphs, register_fonts
 from letters.layout import ASCENT, DESCENT
-from letters.text import ellipsize, width_of, wrap
+from letters.text import ellipsize, width_of, wrap, wrap_address
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "LABEL_TEMPLATES",
     "DrawnBox",
+    "LabelIssue",
     "LabelReport",
     "LabelTemplate",
     "UnknownTemplate",
@@ -214,22 +215,72 @@ class DrawnBox:
     text: str
 
 
+#: What a label's parts are called when one needs a look (ja, en).
+_PARTS = {
+    "address": ("宛先の住所", "the address"),
+    "name": ("宛名", "the name"),
+    "care_of": ("様方・気付の行", "the care-of line"),
+    "marking": ("郵便物の表示", "the postal marking"),
+    "sender": ("差出人の住所", "the sender's address"),
+    "sender_name": ("差出人の氏名", "the sender's name"),
+    "ref": ("発送番号", "the shipment number"),
+}
+_PROBLEMS = {
+    "cut": ("を省略しました（…）", "was shortened with …"),
+    "small": ("をごく小さい文字にしました", "was set in very small type"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LabelIssue:
+    """One part of one label that did not fit as it should: cut with … or set below the smallest
+    size that reads comfortably.  ``ref`` is the label's staff reference (shipment number)."""
+
+    label: int  # 1-based number of the label in the input
+    ref: str
+    part: str  # a key of _PARTS
+    problem: str  # "cut" or "small"
+
+    def message(self, lang: str = "ja") -> str:
+        """``ラベル3（2612-000003）: 差出人の住所を省略しました（…）`` / ``label 3 (…): the sender's …``"""
+        k = 0 if lang == "ja" else 1
+        part, problem = _PARTS[self.part][k], _PROBLEMS[self.problem][k]
+        if k == 0:
+            return f"ラベル{self.label}" + (f"（{self.ref}）" if self.ref else "") + f": {part}{problem}"
+        return f"label {self.label}" + (f" ({self.ref})" if self.ref else "") + f": {part} {problem}"
+
+
 @dataclass
 class LabelReport:
-    """Filled in by :func:`render_labels`: what was printed and what needs a human look."""
+    """Filled in by :func:`render_labels`: what was printed and what needs a human look.
+
+    ``clipped`` lists the labels with text cut to fit (…), ``shrunk`` those with text set below the
+    smallest comfortable size, ``issues`` says which part of which label (with its shipment number);
+    ``attention`` is every label a librarian should look at before sticking it on."""
 
     record_boxes: bool = False
     count: int = 0
     sheets: int = 0
     clipped: list[int] = field(default_factory=list)  # labels whose text was cut to fit
+    shrunk: list[int] = field(default_factory=list)  # labels with text below the legible minimum
+    issues: list[LabelIssue] = field(default_factory=list)
     missing_glyphs: dict[int, str] = field(default_factory=dict)  # label → characters the font lacks
     boxes: list[DrawnBox] = field(default_factory=list)
+
+    @property
+    def attention(self) -> list[int]:
+        """Labels to check by eye: cut, set very small, or with characters the font lacks."""
+        return sorted(set(self.clipped) | set(self.shrunk) | set(self.missing_glyphs))
 
 
 # -- sizes (pt) at text_scale 1.0 -------------------------------------------------------------
 _POSTAL, _ADDRESS, _ADDRESS_FLOOR, _ADDRESS_MIN = 10.0, 11.0, 9.0, 6.5
 _NAME, _NAME_MIN, _CARE_OF = 15.0, 9.0, 10.0
 _SENDER, _SENDER_MIN, _MARKING, _MARKING_MIN = 6.5, 5.0, 8.0, 6.0
+# Below the minimum sizes a name is still printed whole rather than cut, down to this (reported).
+_NAME_FLOOR, _SENDER_FLOOR = 4.0, 3.5
+_SENDER_LINES = 2  # the library's block on an outbound label
+_SENDER_LINES_WITH_NAME = 4  # a return label: the patron's address (wrapped) and name
 _LEAD = 1.22  # line height / size
 _STEP = 0.5
 
@@ -318,10 +369,10 @@ def _fit_block(
         if s <= floor:
             break
         s = max(floor, s - _STEP)
-    # 2. wrap
+    # 2. wrap (at the places an address breaks: spaces, after 丁目・番地・号, never inside a number)
     s = floor
     while True:
-        out = [w for ln in lines for w in wrap(ln, font, s, width)]
+        out = [w for ln in lines for w in wrap_address(ln, font, s, width)]
         if len(out) * s * _LEAD <= height + 1e-6:
             return tuple(out), s, False
         if s <= min_size:
@@ -345,7 +396,7 @@ def _pack(units: tuple[str, ...], font: str, size: float, width: float) -> list[
         elif width_of(unit, font, size) <= width:
             rows.append(unit)
         else:
-            rows.extend(wrap(unit, font, size, width))
+            rows.extend(wrap_address(unit, font, size, width))
     return rows
 
 
@@ -356,7 +407,7 @@ def _fit_units(
     """Sender block: keep each unit (name, address, phone) whole on a row where possible, shrinking
     down to ``min_size``; else wrap the units as running text; cut with … as a last resort."""
     joined = " ".join(units)
-    for pack in (lambda s: _pack(units, font, s, width), lambda s: wrap(joined, font, s, width)):
+    for pack in (lambda s: _pack(units, font, s, width), lambda s: list(wrap_address(joined, font, s, width))):
         s = size
         while True:
             rows = pack(s)
@@ -375,26 +426,71 @@ def _fit_name(
     name: str, honorific: str, font: str, size: float, min_size: float, width: float, max_lines: int
 ) -> tuple[tuple[str, ...], float, bool]:
     """Name and honorific: one line if it can be shrunk to fit, else wrapped with 様 kept on the
-    last line (never alone)."""
+    last line (never alone).  A name is never cut while it can be set smaller: below ``min_size``
+    it goes down to the floor (the caller reports that), and only beyond that is it cut."""
     sep = "\u3000" if honorific else ""
     full = f"{name}{sep}{honorific}"
     s = _shrink_to_width(full, font, size, min_size, width)
     if s is not None:
         return (full,), s, False
     tail = sep + honorific
-    tail_w = width_of(tail, font, min_size)
-    lines = wrap(name, font, min_size, width - tail_w)
+    floor = min(min_size, _NAME_FLOOR)
+    s = min_size
+    while True:
+        lines = wrap(name, font, s, width - width_of(tail, font, s))
+        if len(lines) <= max_lines or s <= floor:
+            break
+        s = max(floor, s - _STEP)
     clipped = False
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = ellipsize(lines[-1], font, min_size, width - tail_w)
+        lines[-1] = ellipsize(lines[-1], font, s, width - width_of(tail, font, s))
         clipped = True
     lines[-1] += tail
-    return tuple(lines), min_size, clipped
+    return tuple(lines), s, clipped
 
 
-def _draw_label(sink: _Sink, g: _Geometry, cell: tuple[float, float, float, float], data: LabelData) -> bool:
-    """Lay out and draw one label inside ``cell``; returns True when text had to be cut."""
+@lru_cache(maxsize=8192)
+def _fit_sender(
+    units: tuple[str, ...], name: str, font: str, size: float, min_size: float, width: float, max_lines: int
+) -> tuple[tuple[str, ...], float, bool, bool]:
+    """A sender block that ends with the sender's own name (a return label): the name whole on its
+    own last line; the address above it is shrunk, then wrapped, then (last) cut with ….
+    Returns (rows, size, address cut, name below ``min_size`` (or, beyond all sense, cut))."""
+    s = size
+    while True:
+        name_rows = [name] if width_of(name, font, s) <= width else list(wrap(name, font, s, width))
+        rows = _pack(units, font, s, width) if units else []
+        if len(name_rows) == 1 and len(rows) + 1 <= max_lines:
+            return (*rows, *name_rows), s, False, False
+        if s <= min_size:
+            break
+        s = max(min_size, s - _STEP)
+    # the name does not fit one row at the minimum: smaller still (reported), never cut
+    small = False
+    while len(name_rows) > 1 and s > _SENDER_FLOOR:
+        s = max(_SENDER_FLOOR, s - _STEP)
+        small = True
+        name_rows = [name] if width_of(name, font, s) <= width else list(wrap(name, font, s, width))
+    name_cut = len(name_rows) > max_lines  # beyond any sense (a name of a hundred characters)
+    if name_cut:
+        name_rows = name_rows[:max_lines]
+        name_rows[-1] = ellipsize(name_rows[-1], font, s, width)
+    rows = _pack(units, font, s, width) if units else []
+    room = max_lines - len(name_rows)
+    cut = len(rows) > room
+    if cut:
+        rows = rows[:room]
+        if rows:
+            rows[-1] = ellipsize(rows[-1], font, s, width)
+    return (*rows, *name_rows), s, cut, small or name_cut
+
+
+def _draw_label(
+    sink: _Sink, g: _Geometry, cell: tuple[float, float, float, float], data: LabelData
+) -> list[tuple[str, str]]:
+    """Lay out and draw one label inside ``cell``; returns what did not fit as it should, as
+    (part, "cut" | "small") pairs (see :class:`LabelIssue`)."""
     k = g.k
     x0 = cell[0] + g.pad_x
     x1 = cell[2] - g.pad_x
@@ -402,7 +498,7 @@ def _draw_label(sink: _Sink, g: _Geometry, cell: tuple[float, float, float, floa
     bottom = cell[1] + g.pad_y
     w = x1 - x0
     to = data.addressee
-    clipped = False
+    problems: list[tuple[str, str]] = []
 
     # -- top row: 〒 + postal code, marking boxed at the right -----------------------------------
     postal_size = _POSTAL * k
@@ -422,7 +518,7 @@ def _draw_label(sink: _Sink, g: _Geometry, cell: tuple[float, float, float, floa
             if m_size is None:
                 m_size = _MARKING_MIN * min(k, 1.0)
                 marking = ellipsize(marking, GOTHIC_BOLD, m_size, w - 2 * m_pad)
-                clipped = True
+                problems.append(("marking", "cut"))
             own_row = True
         else:
             own_row = False
@@ -440,36 +536,51 @@ def _draw_label(sink: _Sink, g: _Geometry, cell: tuple[float, float, float, floa
         sink.text(x0, y - ASCENT * postal_size, postal, GOTHIC, postal_size)
     y -= row_h + 0.6 * mm
 
-    # -- sender block at the foot (the staff ref goes at the right of its last line) ------------
+    # -- sender block at the foot (the staff ref goes at the right of one of its lines) ---------
     units = data.sender_lines
-    if units and g.sender_prefix:
-        units = (g.sender_prefix + units[0], *units[1:])
+    name = data.sender_name
+    if g.sender_prefix and (units or name):
+        if units:
+            units = (g.sender_prefix + units[0], *units[1:])
+        else:
+            name = g.sender_prefix + name
     ref = data.ref
     s_size = _SENDER * min(k, 1.0)
     s_lines: list[str] = []
-    if units:
-        fitted, s_size, cut = _fit_units(units, GOTHIC, s_size, _SENDER_MIN, w, 2)
+    max_lines = _SENDER_LINES_WITH_NAME if name else _SENDER_LINES
+    if name:
+        fitted, s_size, cut, small = _fit_sender(units, name, GOTHIC, s_size, _SENDER_MIN, w, max_lines)
         s_lines = list(fitted)
-        clipped |= cut
+        if cut:
+            problems.append(("sender", "cut"))
+        if small:
+            problems.append(("sender_name", "small"))
+    elif units:
+        fitted, s_size, cut = _fit_units(units, GOTHIC, s_size, _SENDER_MIN, w, max_lines)
+        s_lines = list(fitted)
+        if cut:
+            problems.append(("sender", "cut"))
     ref_line = len(s_lines) - 1 if s_lines else 0
     if ref:
         ref_w = width_of(ref, GOTHIC, s_size)
         gap = 1.5 * mm
-        if s_lines and width_of(s_lines[-1], GOTHIC, s_size) + gap + ref_w > w:
-            if len(s_lines) == 1:
-                s_lines.append("")  # the ref gets a line of its own
-                ref_line = 1
-            elif width_of(s_lines[0], GOTHIC, s_size) + gap + ref_w <= w:
-                ref_line = 0
-            else:
-                ref = ""  # no room at all: dropped, and reported
-                clipped = True
-    sender_h = max(len(s_lines), 1 if ref else 0) * s_size * _LEAD
+        fits = [i for i, ln in enumerate(s_lines) if width_of(ln, GOTHIC, s_size) + gap + ref_w <= w]
+        if not s_lines:
+            s_lines = [""]
+        elif fits:
+            ref_line = fits[-1]  # the lowest line with room
+        elif len(s_lines) < max_lines:
+            s_lines.append("")  # the ref gets a line of its own
+            ref_line = len(s_lines) - 1
+        else:
+            ref = ""  # no room at all: dropped, and reported
+            problems.append(("ref", "cut"))
+    sender_h = len(s_lines) * s_size * _LEAD
     sy = bottom + sender_h
-    if s_lines or ref:
+    if s_lines:
         sink.line(x0, sy + 0.6 * mm, x1)
         by = sy
-        for i, ln in enumerate(s_lines or [""]):
+        for i, ln in enumerate(s_lines):
             by -= s_size * _LEAD
             baseline = by + DESCENT * s_size + (s_size * (_LEAD - 1)) / 2
             sink.text(x0, baseline, ln, GOTHIC, s_size)
@@ -480,60 +591,66 @@ def _draw_label(sink: _Sink, g: _Geometry, cell: tuple[float, float, float, floa
         floor_y = bottom
 
     # -- name block (様方/気付 line + name 様), then the address gets what is left ----------------
+    # The name is never cut: the address gives way first (smaller, wrapped, then cut), then the
+    # name goes below its usual minimum (reported as small).
     name_min = _NAME_MIN * min(k, 1.0)
     care = to.care_of_line
 
-    def name_block(start: float) -> tuple[tuple[str, ...], float, list[str], float, bool, float]:
-        lines, size, cut = _fit_name(to.name, to.honorific, GOTHIC, start, name_min, w, 2)
+    def name_block(start: float, least: float) -> tuple[tuple[str, ...], float, list[str], float, bool, float]:
+        lines, size, cut = _fit_name(to.name, to.honorific, GOTHIC, start, least, w, 2)
         c_lines: list[str] = []
         c_size = min(_CARE_OF * k, size * 0.8)  # never larger than the name it introduces
         if care:
-            fitted, c_size, c_cut = _fit_block(
-                (care,), GOTHIC, c_size, _ADDRESS_MIN, _ADDRESS_MIN, w, 2 * c_size * _LEAD
-            )
+            c_min = min(_ADDRESS_MIN, c_size)
+            fitted, c_size, c_cut = _fit_block((care,), GOTHIC, c_size, c_min, c_min, w, 2 * c_size * _LEAD)
             c_lines = list(fitted)
             cut |= c_cut
         height = len(lines) * size * _LEAD + len(c_lines) * c_size * _LEAD
         return lines, size, c_lines, c_size, cut, height
 
-    name_lines, name_size, care_lines, care_size, name_cut, name_h = name_block(_NAME * k)
+    def address_room(name_h: float) -> float:
+        return max(0.0, y - floor_y - name_h - 1.0 * mm)
+
+    name_lines, name_size, care_lines, care_size, name_cut, name_h = name_block(_NAME * k, name_min)
     a_lines, a_size, cut = _fit_block(
-        to.address_lines,
-        GOTHIC,
-        _ADDRESS * k,
-        _ADDRESS_FLOOR * k,
-        _ADDRESS_MIN,
-        w,
-        max(0.0, y - floor_y - name_h - 1.0 * mm),
+        to.address_lines, GOTHIC, _ADDRESS * k, _ADDRESS_FLOOR * k, _ADDRESS_MIN, w, address_room(name_h)
     )
     if cut and name_size > name_min:
         # give the address more room by setting the name smaller before cutting anything
-        name_lines, name_size, care_lines, care_size, name_cut, name_h = name_block(name_min)
+        name_lines, name_size, care_lines, care_size, name_cut, name_h = name_block(name_min, name_min)
         a_lines, a_size, cut = _fit_block(
-            to.address_lines,
-            GOTHIC,
-            _ADDRESS * k,
-            _ADDRESS_FLOOR * k,
-            _ADDRESS_MIN,
-            w,
-            max(0.0, y - floor_y - name_h - 1.0 * mm),
+            to.address_lines, GOTHIC, _ADDRESS * k, _ADDRESS_FLOOR * k, _ADDRESS_MIN, w, address_room(name_h)
         )
-    clipped |= cut or name_cut
+    a_h = len(a_lines) * a_size * _LEAD
+    # even with the address at its smallest the name block does not fit: smaller still, never cut
+    least = name_min
+    while y - a_h - floor_y - name_h < -0.01 and least > _NAME_FLOOR:
+        least = max(_NAME_FLOOR, least - _STEP)
+        name_lines, name_size, care_lines, care_size, name_cut, name_h = name_block(least, least)
+        if cut or not a_lines:
+            a_lines, a_size, cut = _fit_block(
+                to.address_lines, GOTHIC, _ADDRESS * k, _ADDRESS_FLOOR * k, _ADDRESS_MIN, w, address_room(name_h)
+            )
+            a_h = len(a_lines) * a_size * _LEAD
+    if cut:
+        problems.append(("address", "cut"))
+    if name_size < name_min - 1e-6:
+        problems.append(("name", "small"))
     for ln in a_lines:
         sink.text(x0, y - ASCENT * a_size - (a_size * (_LEAD - 1)) / 2, ln, GOTHIC, a_size)
         y -= a_size * _LEAD
 
     # centre the name block in the space between the address and the sender
     free = y - floor_y - name_h
-    if free < -0.01:  # only when even the minimum sizes cannot fit: drop what would overflow
-        clipped = True
+    if free < -0.01 or name_cut:  # only for text beyond any label: drop what would overflow
         while free < -0.01 and (care_lines or len(name_lines) > 1):
             if care_lines:
                 care_lines.pop()
             else:  # one line, cut with …, 様 kept
-                name_lines = _fit_name(to.name, to.honorific, GOTHIC, name_min, name_min, w, 1)[0]
+                name_lines = _fit_name(to.name, to.honorific, GOTHIC, name_size, name_size, w, 1)[0]
             name_h = len(name_lines) * name_size * _LEAD + len(care_lines) * care_size * _LEAD
             free = y - floor_y - name_h
+        problems.append(("name", "cut"))
     y -= max(0.0, free) * 0.45
     cx = (x0 + x1) / 2
     for ln in care_lines:
@@ -543,11 +660,12 @@ def _draw_label(sink: _Sink, g: _Geometry, cell: tuple[float, float, float, floa
     for ln in name_lines:
         lw = width_of(ln, GOTHIC, name_size)
         if y - name_size * _LEAD < floor_y - 0.01:
-            clipped = True
+            if ("name", "cut") not in problems:
+                problems.append(("name", "cut"))
             break
         sink.text(cx - lw / 2, y - ASCENT * name_size - (name_size * (_LEAD - 1)) / 2, ln, GOTHIC, name_size)
         y -= name_size * _LEAD
-    return clipped
+    return problems
 
 
 def _sender_prefix(template_dir: Path | None) -> str:
@@ -573,7 +691,8 @@ def render_labels(
     :class:`LabelTemplate`.  ``start_position`` (1-based, left to right then down) skips labels
     already used on the first sheet.  ``offset_mm`` = (x, y) moves everything right/down to
     calibrate a printer.  ``outline`` draws the label borders (for a test print on plain paper).
-    ``report`` receives counts, clipped labels and missing glyphs (and boxes if asked)."""
+    ``report`` receives counts, the labels that need a look (text cut or set very small, with the
+    part and the shipment number: :class:`LabelIssue`) and missing glyphs (and boxes if asked)."""
     t = get_template(template)
     if not 1 <= start_position <= t.per_sheet:
         raise ValueError(f"start_position must be between 1 and {t.per_sheet} for template {t.name!r}")
@@ -606,10 +725,15 @@ def render_labels(
         if outline and outlined != sheet:
             _outline(canvas, t, offset_mm)
             outlined = sheet
-        if _draw_label(sink, g, cell, data):
+        problems = _draw_label(sink, g, cell, data)
+        if problems:
             clipped_n += 1
             if report is not None:
-                report.clipped.append(count)
+                if any(problem == "cut" for _part, problem in problems):
+                    report.clipped.append(count)
+                if any(problem == "small" for _part, problem in problems):
+                    report.shrunk.append(count)
+                report.issues.extend(LabelIssue(count, data.ref, part, problem) for part, problem in problems)
         if report is not None:
             lacking = missing_glyphs(to_text(data), GOTHIC)
             if lacking:
@@ -623,13 +747,15 @@ def render_labels(
         report.count = count
         report.sheets = sheet + 1
     if clipped_n:
-        log.warning("%d of %d labels had text cut to fit template %s", clipped_n, count, t.name)
+        log.warning("%d of %d labels had text cut or set very small to fit template %s", clipped_n, count, t.name)
     return buf.getvalue()
 
 
 def to_text(data: LabelData) -> str:
     to = data.addressee
-    return "".join((to.postal_code, *to.address_lines, to.name, to.proxy_name or "", *data.sender_lines))
+    return "".join(
+        (to.postal_code, *to.address_lines, to.name, to.proxy_name or "", *data.sender_lines, data.sender_name)
+    )
 
 
 def _outline(canvas: Canvas, t: LabelTemplate, offset_mm: tuple[float, float]) -> None:

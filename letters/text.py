@@ -161,6 +161,156 @@ def _split_token(tok: str, font: str, size: float, width: float) -> tuple[str, s
     return tok, ""
 
 
+# -- addresses ---------------------------------------------------------------------------------
+# An address line breaks where a postal worker reads a boundary: at a space (before the building
+# name), after 丁目・番地・号 or a prefecture/city/town name, before a building or room number; never
+# inside a number (4-5-6, 一番地の二十三, 2501号室) or a katakana word (グランドパレス).
+
+_KANJI_DIGITS = "〇一二三四五六七八九十百千万壱弐参拾"
+_NUMBER = rf"(?:[0-9０-９]+|[{_KANJI_DIGITS}]+)"
+_COUNTER = "(?:丁目|番地|番町|番|号室|号館|号棟|号|階|棟|室|条|線|地割|F|Ｆ)"
+_ADDRESS_TOKEN = re.compile(
+    # a house number as one unit: 二十丁目一番地の二十三, 四丁目1番23号, 4-5-6, 2501号室
+    rf"{_NUMBER}(?:(?:{_COUNTER}[-‐－−ー―の]?|[-‐－−ー―の]){_NUMBER})*{_COUNTER}?"
+    r"|[0-9A-Za-z０-９Ａ-Ｚａ-ｚ](?:[0-9A-Za-z０-９Ａ-Ｚａ-ｚ\-‐－−.．/／:：,，@＠_'’]*[0-9A-Za-z０-９Ａ-Ｚａ-ｚ])?"
+    r"|[ァ-ヴヵヶー・･]+"  # a katakana word
+    r"|[^\s\d](?:棟|館)"  # 東棟, 本館
+    r"|[ \u3000\t]+"
+    r"|.",
+    re.S,
+)
+_NUMBER_START = re.compile(rf"[0-9０-９{_KANJI_DIGITS}]")
+# the parts of a house number, for one too long for a line: 二十丁目|一番地の|二十三
+_NUMBER_PART = re.compile(rf"{_NUMBER}{_COUNTER}?[-‐－−ー―の]?|.", re.S)
+_COUNTER_END = ("丁目", "番地", "番町", "番", "号室", "号館", "号棟", "号", "階", "棟", "室", "条", "線", "地割")
+_PLACE_END = frozenset("都道府県市区郡町村")
+_MIN_FILL = 0.3  # a preferred break must leave the line at least this full
+
+
+def _is_house_number(token: str) -> bool:
+    """A number token that is part of an address (4-5-6, 二十丁目, 2501号室), not a bare kanji numeral
+    inside a place name (千代田, 四日市, 九十九里)."""
+    if not _NUMBER_START.match(token):
+        return False
+    return token[0] in "0123456789０１２３４５６７８９" or any(c not in _KANJI_DIGITS for c in token)
+
+
+def _break_score(before: str, after: str) -> int:
+    """How good a line break between two address tokens is (higher is better; 0: acceptable)."""
+    if before[-1] in _SPACES or after[0] in _SPACES:
+        return 5
+    if after[0] in "（(［[「『【〔":
+        return 4  # before （教育文化センター内）
+    number_before = _is_house_number(before)
+    if number_before and (before.endswith(_COUNTER_END) or before[-1] in "-‐－−"):
+        return 3  # after 丁目 / 番地 / 号 / a dash
+    if before[-1] in _PLACE_END:
+        return 3 if before[-1] in "都道府県市区郡" else 2  # after 兵庫県, 西宮市, 中央区 (町, 村: weaker)
+    if after[0] in "ァアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンヴ" or (
+        after[0].isascii() and after[0].isalpha()
+    ):
+        return 2  # a building name begins
+    if number_before or _is_house_number(after):
+        return 1  # beside a number (never inside one)
+    return 0
+
+
+@lru_cache(maxsize=16384)
+def wrap_address(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """An address line broken into lines no wider than ``width`` at the best places (see above).
+
+    Numbers and katakana words are split only when one alone is wider than a line."""
+    register_fonts()
+    out: list[str] = []
+    for hard in text.split("\n"):
+        out.extend(_wrap_address_one(hard, font, size, width))
+    return tuple(out)
+
+
+def _wrap_address_one(text: str, font: str, size: float, width: float) -> list[str]:
+    if not text or width_of(text, font, size) <= width:
+        return [text]
+    tokens = _ADDRESS_TOKEN.findall(text)
+    lines: list[str] = []
+    cur: list[str] = []
+    widths: list[float] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        w = width_of(tok, font, size)
+        if not cur and tok[0] in _SPACES:
+            i += 1  # a space at the start of a line disappears
+            continue
+        used = sum(widths)
+        if used + w <= width + 1e-6:
+            cur.append(tok)
+            widths.append(w)
+            i += 1
+            continue
+        if w > width + 1e-6:  # wider than any line: its first part fills this line (or the next)
+            head, rest = _split_long(tok, font, size, width - used)
+            if head and (not cur or cur[-1][-1] not in NO_LINE_END):
+                cur.append(head)
+                lines.append("".join(cur).rstrip(" \u3000\t"))
+                cur, widths = [], []
+                tokens[i] = rest
+                continue
+            if not cur:
+                head, rest = _split_long(tok, font, size, width, force=True)
+                lines.append(head)
+                tokens[i] = rest
+                continue
+        cut = _best_break(cur, widths, tok, width)
+        lines.append("".join(cur[:cut]).rstrip(" \u3000\t"))
+        cur, widths = cur[cut:], widths[cut:]
+        while cur and cur[0][0] in _SPACES:
+            cur.pop(0)
+            widths.pop(0)
+    if cur:
+        lines.append("".join(cur).rstrip(" \u3000\t"))
+    return [ln for ln in lines if ln] or [""]
+
+
+def _best_break(cur: list[str], widths: list[float], nxt: str, width: float) -> int:
+    """Where to end the line ``cur`` (an index into it) now that ``nxt`` does not fit."""
+    best, best_score = len(cur), -1
+    filled = 0.0
+    candidates = []
+    for j in range(1, len(cur) + 1):
+        filled += widths[j - 1]
+        after = cur[j] if j < len(cur) else nxt
+        before = cur[j - 1]
+        if after[0] in NO_LINE_START or before[-1] in NO_LINE_END:
+            continue  # 禁則
+        candidates.append((j, filled, _break_score(before, after)))
+    for j, filled, score in candidates:
+        if filled >= width * _MIN_FILL and score >= best_score:
+            best, best_score = j, score
+    if best_score < 0 and candidates:
+        best = candidates[-1][0]
+    return best
+
+
+def _split_long(tok: str, font: str, size: float, room: float, *, force: bool = False) -> tuple[str, str]:
+    """The longest head of ``tok`` that fits ``room``, ending between the parts of a number
+    (二十丁目|一番地の|二十三) or a katakana word's syllables; ("", tok) when no such head fits,
+    unless ``force`` (a line of its own), which cuts between characters as a last resort."""
+    parts = _NUMBER_PART.findall(tok) if _NUMBER_START.match(tok) else []
+    head = ""
+    if len(parts) > 1:
+        for part in parts[:-1]:
+            if width_of(head + part, font, size) > room + 1e-6:
+                break
+            head += part
+        if head:
+            return head, tok[len(head) :]
+    if not force and parts:
+        return "", tok
+    if not force and width_of(tok[:2], font, size) > room:
+        return "", tok
+    return _split_token(tok, font, size, room)
+
+
 @dataclass(frozen=True, slots=True)
 class Fitted:
     """Result of :func:`fit`: the lines to draw at ``size`` and whether text had to be cut."""

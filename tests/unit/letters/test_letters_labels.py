@@ -138,7 +138,8 @@ def test_return_label_sender_at_a_proxy_writes_kata_without_sama(
 ) -> None:
     label = LabelData.return_to_library(library, patron_with_proxy)
     text = read_pdf.text(render_labels([label], "12up"))
-    assert "山田 一郎方" in text and "様方" not in text
+    # 方 apart from the name: 山田 一郎方 would read as a given name 一郎方
+    assert "山田 一郎 方" in text and "一郎方" not in text and "様方" not in text
 
 
 def test_text_that_cannot_fit_is_cut_inside_the_label_and_reported(library, read_pdf) -> None:
@@ -215,3 +216,69 @@ def test_fonts_are_embedded(library, read_pdf) -> None:
     for pdf in (render_labels(_labels(library, 5), "12up"), render_calibration_sheet("24up", (0.5, -0.5))):
         fonts = read_pdf.fonts(pdf)
         assert fonts and all(f["embedded"] and f["truetype"] and "BIZUD" in f["name"] for f in fonts), fonts
+
+
+BUILDING = "西宮北口グランドパレスタワーレジデンス東棟2501号室 管理人室気付"
+
+
+@pytest.mark.parametrize("name", ["12up", "18up", "24up"])
+def test_a_return_label_keeps_the_patrons_name_whole_however_long_the_address(library, read_pdf, name) -> None:
+    patrons = [
+        Addressee("663-8204", ["兵庫県西宮市高松町4-5-6", BUILDING], "佐藤 一郎"),
+        Addressee("0600001", ["北海道札幌市中央区北一条西二十丁目一番地の二十三", "サンシャインコーポラス" * 2], "勅使河原 左衛門三郎之助 清麿呂"),
+        Addressee("6620911", ["兵庫県西宮市池田町1-2-3"], "山田 花子", proxy_name="渡辺 清"),
+    ]
+    labels = [LabelData.return_to_library(library, p, ref=f"2612-{i:06d}") for i, p in enumerate(patrons)]
+    report = LabelReport(record_boxes=True)
+    lines = read_pdf.lines(render_labels(labels, name, report=report))
+    for p in patrons:
+        assert any(ln.startswith(p.name) or ln == p.name for ln in lines), (p.name, lines)
+    assert not any("…" in ln and ln.startswith(("佐藤", "勅使河原", "山田")) for ln in lines)
+    assert "渡辺 清 方" in "".join(lines)
+    t = LABEL_TEMPLATES[name]
+    for b in report.boxes:
+        assert _inside(b.box, b.cell, inset=min(t.padding_x_mm, t.padding_y_mm) * mm - 0.01), b
+    assert not [i for i in report.issues if i.part == "sender_name"]
+
+
+def test_an_address_too_long_for_the_sender_block_is_cut_never_the_name(library, read_pdf) -> None:
+    huge = Addressee("6620911", ["兵庫県西宮市池田町1-2-3 " + BUILDING * 4], "佐藤 一郎")
+    report = LabelReport()
+    lines = read_pdf.lines(
+        render_labels([LabelData.return_to_library(library, huge, ref="2612-000009")], "24up", report=report)
+    )
+    assert any(ln.startswith("佐藤 一郎") for ln in lines)
+    assert any("…" in ln for ln in lines)
+    assert report.clipped == [1] and report.attention == [1]
+    assert [(i.label, i.ref, i.part, i.problem) for i in report.issues] == [(1, "2612-000009", "sender", "cut")]
+    assert report.issues[0].message() == "ラベル1（2612-000009）: 差出人の住所を省略しました（…）"
+    assert report.issues[0].message("en") == "label 1 (2612-000009): the sender's address was shortened with …"
+
+
+def test_a_very_long_name_is_set_smaller_and_reported_never_cut(library, read_pdf) -> None:
+    long_name = "寿限無寿限無五劫の擦り切れ海砂利水魚の水行末雲来末風来末食う寝る処に住む処 長久命の長助"
+    to = Addressee("6620911", ["兵庫県西宮市池田町1-2-3", BUILDING], long_name)
+    report = LabelReport(record_boxes=True)
+    pdf = render_labels([LabelData.outbound(to, library, ref="2612-000001")], "24up", report=report)
+    text = read_pdf.text(pdf)
+    assert long_name.replace(" ", "") in text.replace(" ", "").replace("\u3000", "")
+    assert "…" not in text
+    assert report.shrunk == [1] and report.clipped == [] and report.attention == [1]
+    assert ("name", "small") in [(i.part, i.problem) for i in report.issues]
+    t = LABEL_TEMPLATES["24up"]
+    for b in report.boxes:
+        assert _inside(b.box, b.cell, inset=min(t.padding_x_mm, t.padding_y_mm) * mm - 0.01), b
+
+
+def test_label_addresses_wrap_between_numbers_not_inside_them(library, read_pdf) -> None:
+    to = Addressee("0600001", ["北海道札幌市中央区北一条西二十丁目一番地の二十三", BUILDING], "山田 花子")
+    for name in ("12up", "18up", "24up"):
+        lines = read_pdf.lines(render_labels([LabelData.outbound(to, library)], name))
+        assert any("一番地の二十三" in ln for ln in lines), (name, lines)
+        assert any("2501号室" in ln for ln in lines), (name, lines)
+
+
+def test_a_return_label_without_a_postal_code_has_no_bare_postal_mark(library, read_pdf) -> None:
+    patron = Addressee("", ["兵庫県西宮市甲風園2-10"], "郵便番号 なし")
+    text = read_pdf.text(render_labels([LabelData.return_to_library(library, patron)], "12up"))
+    assert "〒 " not in text and "差出人\u3000兵庫県西宮市甲風園2-10" in text

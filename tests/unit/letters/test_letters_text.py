@@ -80,3 +80,72 @@ def test_fit_wraps_when_shrinking_is_not_enough_and_cuts_as_last_resort() -> Non
     cut = fit(text, GOTHIC, 40, 2, size=11, min_size=8)
     assert cut.clipped and len(cut.lines) == 2 and cut.lines[-1].endswith("…")
     assert all(width_of(ln, GOTHIC, cut.size) <= 40 + 1e-6 for ln in cut.lines)
+
+
+# -- addresses ----------------------------------------------------------------------------------
+
+ADDRESSES = (
+    "北海道札幌市中央区北一条西二十丁目一番地の二十三",
+    "兵庫県西宮市高松町4-5-6 西宮北口グランドパレスタワーレジデンス東棟2501号室 管理人室気付",
+    "サンシャインコーポラス北一条西弐拾丁目ウエストウイング棟1203号室",
+    "兵庫県西宮市山口町下山口四丁目1番23号",
+    "兵庫県西宮市川添町15番26号（教育文化センター内）",
+    "東京都千代田区千代田1-1",
+)
+NUMBERS = ("一番地の二十三", "二十丁目", "4-5-6", "2501号室", "1203号室", "四丁目1番23号", "15番26号", "1-1")
+
+
+@pytest.mark.parametrize("width", [c * 8.8 for c in range(6, 30)])
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_an_address_never_breaks_inside_a_number(address: str, width: float) -> None:
+    from letters.text import wrap_address
+
+    lines = wrap_address(address, GOTHIC, 8.8, width)
+    assert all(width_of(ln, GOTHIC, 8.8) <= width + 1e-6 for ln in lines), lines
+    assert "".join(lines).replace(" ", "") == address.replace(" ", "")
+    for number in NUMBERS:
+        if number in address and width_of(number, GOTHIC, 8.8) <= width:
+            assert any(number in ln for ln in lines), (number, lines)
+    assert not any(ln.startswith(("）", "号", "番", "丁目")) for ln in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("address", "width", "expected"),
+    [
+        # the reviewer's label: 一番地の二 / 十三 before
+        ("北海道札幌市中央区北一条西二十丁目一番地の二十三", 160, ("北海道札幌市中央区北一条", "西二十丁目一番地の二十三")),
+        # at the space, before the building; the room number stays whole
+        (
+            "兵庫県西宮市高松町4-5-6 西宮北口グランドパレスタワーレジデンス東棟2501号室 管理人室気付",
+            200,
+            ("兵庫県西宮市高松町4-5-6", "西宮北口グランドパレスタワーレジデンス東棟", "2501号室 管理人室気付"),
+        ),
+        # after 丁目, not inside the katakana name
+        (
+            "サンシャインコーポラス北一条西弐拾丁目ウエストウイング棟1203号室",
+            170,
+            ("サンシャインコーポラス北一条西弐拾丁目", "ウエストウイング棟1203号室"),
+        ),
+        # before the bracket, not inside 教育文化センター
+        ("兵庫県西宮市川添町15番26号（教育文化センター内）", 120, ("兵庫県西宮市川添町15番26号", "（教育文化センター内）")),
+        # after 都 and 区; a kanji numeral in a place name (千代田) is not a house number
+        ("東京都千代田区千代田1-1 皇居", 60, ("東京都", "千代田区", "千代田1-1", "皇居")),
+    ],
+)
+def test_an_address_breaks_where_a_postal_worker_reads_a_boundary(address: str, width: float, expected) -> None:
+    from letters.text import wrap_address
+
+    assert wrap_address(address, GOTHIC, 8.8, width) == expected
+
+
+def test_address_wrapping_of_random_text_never_overflows_or_loses_text() -> None:
+    from letters.text import wrap_address
+
+    rnd = random.Random(11)
+    alphabet = "北一二十丁目番地の号室棟県市区町村西宮グランドパレス（）「」ー・ 0123456789-AB"
+    for _ in range(400):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 60))).strip() or "北"
+        width = rnd.uniform(20, 200)
+        lines = wrap_address(text, GOTHIC, 8.8, width)
+        assert all(width_of(ln, GOTHIC, 8.8) <= width + 1e-6 for ln in lines), (text, width, lines)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", ""), (text, width, lines)
