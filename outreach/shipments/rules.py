@@ -8,7 +8,9 @@ Rules (宅配サービス実施要綱・郵送貸出サービス実施要綱, �
 - no new shipment while items are overdue (規則第9条2);
 - named items first, within the service's limits; items that cannot go are reported with the rule
   they break, and stay requested for next month when the obstacle is temporary (on loan, over the
-  limit, asked for earlier by another patron);
+  limit, asked for earlier by another patron who is served this month);
+- an item asked for by several patrons goes to the first in line among those who pass the gate this
+  month: a patron who gets nothing (approval lapsed, overdue items ...) does not hold it for the others;
 - then "choose for me" fills the room left from the reader profile (loans.rules.choose_items);
 - due date: the loan period after shipping, moved to the next open day (calendar.due_date).
 """
@@ -117,6 +119,31 @@ def loan_due_date(shipping_on: date, policy: Policy = DEFAULT_POLICY) -> date:
     return due_date(shipping_on, policy)
 
 
+def check_commit_date(shipping_on: date, today: date) -> None:
+    """A plan is committed on or before its shipping date: a plan whose date has passed is stale (the
+    approvals, requests and items it was made from have moved on) and must be planned again."""
+    if shipping_on < today:
+        raise RunError("shipments.stale_plan",
+                       f"この計画の発送日（{format_wareki(shipping_on)}）は過ぎています。"
+                       "「計画をやり直す」で今日の申込みと記録から計画し直してから確定してください",
+                       f"The plan's shipping date ({shipping_on.isoformat()}) has passed: plan the month again "
+                       "from today's records before committing")
+
+
+def check_run_policy(policy: Policy) -> None:
+    """The run sends one delivery per patron, service and month (the database's unique key) and lends
+    without extension (宅配第6条2・第7条). A policy asking for anything else is refused, not silently ignored."""
+    if policy.deliveries_per_month != 1:
+        raise RunError("shipments.deliveries_per_month",
+                       f"月{policy.deliveries_per_month}回の発送には対応していません。設定の deliveries_per_month を1にしてください",
+                       f"{policy.deliveries_per_month} deliveries a month are not supported: set the policy value "
+                       "deliveries_per_month to 1")
+    if policy.loan_extension_allowed:
+        raise RunError("shipments.loan_extension",
+                       "貸出期間の延長には対応していません。設定の loan_extension_allowed を false にしてください",
+                       "Extending loans is not supported: set the policy value loan_extension_allowed to false")
+
+
 def lapsed_since(shipping_on: date) -> date:
     """Approvals that were in force on this day but not on the shipping date are reported as lapsed."""
     return add_months(shipping_on, -1)
@@ -134,7 +161,9 @@ class RequestedLine:
     item_id: int
     item: ItemFact
     title: str
-    queue_position: int = 1  # 1: this patron asked for the item first
+    # The line's place among every open request for the item (1: asked first). The planner gives the
+    # item to the lowest place among the patrons it serves this month, so only the order matters.
+    queue_position: int = 1
     source: ItemSource = ItemSource.NAMED
     reason: str = ""
 
@@ -222,32 +251,62 @@ def _skip(case: PatronCase, reason: SkipReason, ja: str = "", en: str = "") -> D
     return Decision(case.patron_id, case.service, False, reason, ja, en)
 
 
+def standing_gate(patron_id: int, service: Service, standing: Standing, overdue_items: int,
+                  policy: Policy = DEFAULT_POLICY) -> Decision | None:
+    """No shipment without an approval in force on the shipping date, nor while items are overdue
+    (規則第9条2). Checked when the month is planned and again when it is committed."""
+    if standing is Standing.EXPIRED:
+        return Decision(patron_id, service, False, SkipReason.APPROVAL_EXPIRED,
+                        "承認期間が終わっています。更新の手続きが必要です",
+                        "The approval period has ended: a renewal is needed")
+    if standing is Standing.ENDED:
+        return Decision(patron_id, service, False, SkipReason.SERVICE_ENDED)
+    if standing is Standing.NONE:
+        return Decision(patron_id, service, False, SkipReason.NOT_APPROVED,
+                        "申込みがありますが、このサービスの承認・登録がありません",
+                        "There is a request but no approval or registration for this service")
+    overdue = check_overdue_restriction(overdue_items, policy)
+    if overdue:
+        return Decision(patron_id, service, False, SkipReason.OVERDUE, overdue[0].message_ja, overdue[0].message_en)
+    return None
+
+
 def _gate(case: PatronCase, policy: Policy) -> Decision | None:
     """The reasons a patron gets nothing this month, whatever they asked for."""
     if case.already_shipped:
         return _skip(case, SkipReason.ALREADY_SHIPPED)
-    if case.standing is Standing.EXPIRED:
-        return _skip(case, SkipReason.APPROVAL_EXPIRED, "承認期間が終わっています。更新の手続きが必要です",
-                     "The approval period has ended: a renewal is needed")
-    if case.standing is Standing.ENDED:
-        return _skip(case, SkipReason.SERVICE_ENDED)
-    if case.standing is Standing.NONE:
-        return _skip(case, SkipReason.NOT_APPROVED, "申込みがありますが、このサービスの承認・登録がありません",
-                     "There is a request but no approval or registration for this service")
-    overdue = check_overdue_restriction(case.overdue_items, policy)
-    if overdue:
-        return _skip(case, SkipReason.OVERDUE, overdue[0].message_ja, overdue[0].message_en)
+    blocked = standing_gate(case.patron_id, case.service, case.standing, case.overdue_items, policy)
+    if blocked is not None:
+        return blocked
     if not case.lines and not case.wants_selection:
         return _skip(case, SkipReason.NOTHING_REQUESTED)
     return None
 
 
-def _named(case: PatronCase, taken: set[int], policy: Policy) -> tuple[list[PlannedLine], list[HeldBackLine]]:
+Claimant = tuple[int, int, Service]  # (queue position, patron, service)
+
+
+def first_in_line(cases: Iterable[PatronCase]) -> dict[int, Claimant]:
+    """For every item asked for, the first in its queue among ``cases`` (the patrons served this month)."""
+    first: dict[int, Claimant] = {}
+    for case in cases:
+        for line in case.lines:
+            claim = (line.queue_position, case.patron_id, case.service)
+            current = first.get(line.item_id)
+            if current is None or claim < current:
+                first[line.item_id] = claim
+    return first
+
+
+def _named(case: PatronCase, taken: set[int], first: dict[int, Claimant],
+           policy: Policy) -> tuple[list[PlannedLine], list[HeldBackLine]]:
     """The named items that go, within the limits, and those held back with their rule."""
     held: list[HeldBackLine] = []
     candidates: list[RequestedLine] = []
     for line in case.lines:
-        if line.queue_position > 1 or line.item_id in taken:
+        claimant = first.get(line.item_id)
+        someone_else = claimant is not None and claimant[1:] != (case.patron_id, case.service)
+        if someone_else or line.item_id in taken:
             held.append(_reserved(line))
         else:
             candidates.append(line)
@@ -288,6 +347,9 @@ def _finish(case: PatronCase, planned: Sequence[PlannedLine], held: Sequence[Hel
                   "'Choose for me' was asked for, but the patron has no reader profile")
     elif case.wants_selection:
         ja, en = "読書プロフィールに合う貸出可能な資料がありませんでした", "No available item matched the reader profile"
+    elif held and not any(h.carry_over for h in held):
+        ja, en = ("申し込まれた資料はどれも貸し出せません。確定のときに申込みを取り消します",
+                  "None of the items asked for can ever be lent: the commit cancels them")
     else:
         ja, en = "", ""
     return Decision(case.patron_id, case.service, False, SkipReason.NOTHING_AVAILABLE, ja, en,
@@ -302,18 +364,27 @@ def plan_month(
 ) -> Iterator[Decision]:
     """Decide, for every case, ship (with which items) or not (with the reason).
 
-    Cases are taken in order; an item goes to the first case that can take it. Decisions for
-    patrons without a selection are yielded as they are made; those who asked for "choose for me"
-    are decided after one pass over ``catalogue()`` (available items not requested by anyone).
+    A named item goes to the first in its queue among the patrons who pass the gate this month
+    (a patron who gets nothing does not hold it for the others). Decisions for patrons without a
+    selection are yielded as they are made; those who asked for "choose for me" are decided after
+    one pass over ``catalogue()`` (available items not requested by anyone). A policy the run cannot
+    honour is refused at once (:func:`check_run_policy`).
     """
+    check_run_policy(policy)
+    return _plan(list(cases), policy, catalogue)
+
+
+def _plan(cases: Sequence[PatronCase], policy: Policy,
+          catalogue: Callable[[], Iterable[SelectableItem]] | None) -> Iterator[Decision]:
+    gates = [_gate(case, policy) for case in cases]
+    first = first_in_line(case for case, gate in zip(cases, gates, strict=True) if gate is None)
     taken: set[int] = set()
     waiting: list[tuple[PatronCase, list[PlannedLine], list[HeldBackLine], SelectionWant | None]] = []
-    for case in cases:
-        gate = _gate(case, policy)
+    for case, gate in zip(cases, gates, strict=True):
         if gate is not None:
             yield gate
             continue
-        planned, held = _named(case, taken, policy)
+        planned, held = _named(case, taken, first, policy)
         want = _want(case, planned, policy) if case.wants_selection else None
         if case.wants_selection:
             waiting.append((case, planned, held, want))
@@ -335,6 +406,38 @@ def plan_month(
             planned.append(PlannedLine(item.item_id, item.barcode, item.title, item.material_type,
                                        ItemSource.CHOSEN, None, choice.reason_ja))
         yield _finish(case, planned, held)
+
+
+@dataclass(frozen=True)
+class CommitProblem:
+    """Why a planned item does not go after all, found when the plan is committed."""
+
+    code: str
+    message_ja: str
+    message_en: str
+    carry_over: bool  # the request line stays open for next month; otherwise it is cancelled
+
+
+_GONE = CommitProblem("loan.gone_at_commit", "確定の時点で貸出中でした（来月に回します）",
+                      "On loan when the run was committed (kept for next month)", True)
+_NOT_LENDABLE = CommitProblem("loan.not_lendable", "確定の前に館外貸出不可とされました（申込みを取り消します）",
+                              "Marked not for loan outside the library before the commit (request cancelled)", False)
+_UNSUITABLE = CommitProblem("loan.unsuitable", "確定の前に宅配に適さない資料とされました（申込みを取り消します）",
+                            "Marked unsuitable for delivery before the commit (request cancelled)", False)
+_UNAVAILABLE = CommitProblem("loan.not_available", "確定の時点で貸出できない状態でした（紛失・除籍など。申込みを取り消します）",
+                             "Lost or withdrawn when the run was committed (request cancelled)", False)
+
+
+def commit_item_problem(is_lendable: bool, is_unsuitable: bool, status: ItemStatus) -> CommitProblem | None:
+    """The item checks of the plan, made again at the commit: the catalogue may have changed since
+    (館外貸出不可, 宅配に適さない, 貸出中, 紛失・除籍). A temporary obstacle keeps the request for next month."""
+    if not is_lendable:
+        return _NOT_LENDABLE
+    if is_unsuitable:
+        return _UNSUITABLE
+    if status == ItemStatus.AVAILABLE:
+        return None
+    return _GONE if status == ItemStatus.ON_LOAN else _UNAVAILABLE
 
 
 @dataclass

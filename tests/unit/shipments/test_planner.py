@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -148,3 +149,85 @@ def test_shipping_and_due_dates_follow_the_library_calendar():
     with pytest.raises(RunError) as outside:
         rules.check_shipping_date(date(2027, 1, 6), 2026, 12, TODAY)
     assert outside.value.code == "shipments.date_outside_month"
+
+
+# --- the queue counts only patrons served this month (review of issue 4) ---------------------------
+
+
+@pytest.mark.parametrize("gate", [
+    {"standing": Standing.EXPIRED}, {"standing": Standing.ENDED}, {"standing": Standing.NONE},
+    {"overdue_items": 1}, {"already_shipped": True},
+])
+def test_a_first_in_line_who_gets_nothing_does_not_hold_the_item_for_the_next(gate):
+    # patron 1 asked first but gets nothing this month; patron 2, next in line, gets the item
+    result = plan(case(1, HD, line(5, position=1), **gate), case(2, HD, line(5, position=2)))
+    assert not result[(1, HD)].ship
+    assert result[(2, HD)].ship and [x.item_id for x in result[(2, HD)].lines] == [5]
+    assert result[(2, HD)].held_back == ()
+
+
+def test_the_item_still_waits_for_a_first_in_line_who_is_served():
+    result = plan(case(1, HD, line(5, position=1), line(6)), case(2, HD, line(5, position=2)),
+                  case(3, HD, line(5, position=3), standing=Standing.EXPIRED))
+    assert [x.item_id for x in result[(1, HD)].lines] == [5, 6]
+    (held,) = result[(2, HD)].held_back
+    assert held.code == "loan.reserved_for_another" and held.carry_over
+
+
+def test_the_same_item_twice_for_one_patron_is_a_duplicate_not_a_reservation():
+    d = plan(case(1, HD, line(5, position=1), line(5, position=2)))[(1, HD)]
+    assert [x.item_id for x in d.lines] == [5]
+    (held,) = d.held_back
+    assert held.code == "loan.duplicate_item" and not held.carry_over
+
+
+def test_a_patron_whose_items_can_never_go_is_told_the_commit_cancels_them():
+    d = plan(case(1, HD, line(1, unsuitable=True), line(2, lendable=False)))[(1, HD)]
+    assert d.reason is SkipReason.NOTHING_AVAILABLE and not any(h.carry_over for h in d.held_back)
+    assert "取り消します" in d.detail_ja and "cancels" in d.detail_en
+    waiting = plan(case(1, HD, line(1, status=ItemStatus.ON_LOAN)))[(1, HD)]
+    assert waiting.detail_ja == ""  # kept for next month: nothing to cancel
+
+
+# --- the policy values the run depends on -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "code", "field"), [
+    ({"deliveries_per_month": 2}, "shipments.deliveries_per_month", "deliveries_per_month"),
+    ({"loan_extension_allowed": True}, "shipments.loan_extension", "loan_extension_allowed"),
+])
+def test_a_policy_the_run_cannot_honour_is_refused_not_ignored(change, code, field):
+    policy = replace(DEFAULT_POLICY, **change)
+    with pytest.raises(RunError) as error:
+        plan_month([case(1, HD, line(1))], policy=policy)
+    assert error.value.code == code and field in error.value.message_ja and field in error.value.message_en
+    rules.check_run_policy(DEFAULT_POLICY)  # the reference values are the ones the run implements
+
+
+# --- checks made again at the commit ----------------------------------------------------------------
+
+
+def test_a_plan_whose_shipping_date_has_passed_cannot_be_committed():
+    rules.check_commit_date(date(2026, 12, 1), date(2026, 12, 1))  # on the day itself: fine
+    with pytest.raises(RunError) as stale:
+        rules.check_commit_date(date(2026, 12, 1), date(2026, 12, 2))
+    assert stale.value.code == "shipments.stale_plan"
+    assert "計画をやり直す" in stale.value.message_ja and "plan the month again" in stale.value.message_en
+
+
+def test_an_item_changed_after_the_plan_is_judged_again_at_the_commit():
+    assert rules.commit_item_problem(True, False, ItemStatus.AVAILABLE) is None
+    assert rules.commit_item_problem(False, False, ItemStatus.AVAILABLE).code == "loan.not_lendable"
+    assert rules.commit_item_problem(True, True, ItemStatus.AVAILABLE).code == "loan.unsuitable"
+    on_loan = rules.commit_item_problem(True, False, ItemStatus.ON_LOAN)
+    assert on_loan.code == "loan.gone_at_commit" and on_loan.carry_over  # comes back: next month
+    for status in (ItemStatus.LOST, ItemStatus.WITHDRAWN):
+        assert not rules.commit_item_problem(True, False, status).carry_over  # never: cancelled
+    assert not rules.commit_item_problem(True, True, ItemStatus.AVAILABLE).carry_over
+
+
+def test_the_standing_gate_is_the_same_at_the_plan_and_at_the_commit():
+    assert rules.standing_gate(1, HD, Standing.IN_FORCE, 0) is None
+    assert rules.standing_gate(1, HD, Standing.ENDED, 0).reason is SkipReason.SERVICE_ENDED
+    assert rules.standing_gate(1, HD, Standing.IN_FORCE, 2).reason is SkipReason.OVERDUE
+    assert rules.standing_gate(1, HD, Standing.IN_FORCE, 2, replace(DEFAULT_POLICY, overdue_restriction=False)) is None
