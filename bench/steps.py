@@ -73,7 +73,7 @@ def step_run(url: str, today: date, **_: Any) -> dict[str, Any]:
             run = services.plan_run(session, month=_month_after(today), today=today)
             run_id = run.id
         planned = time.perf_counter()
-        outcome = services.commit_run(database.session_scope, run_id, chunk_size=2000)
+        outcome = services.commit_run(database.session_scope, run_id, chunk_size=2000, today=today)
         done = time.perf_counter()
         return {"seconds": done - started, "plan_seconds": planned - started, "commit_seconds": done - planned,
                 "shipments": outcome.shipments, "items": outcome.items}

@@ -27,8 +27,19 @@ def _date(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _fail(exc: DomainError) -> click.ClickException:
-    return click.ClickException(exc.message("en"))
+def _fail(exc: DomainError, month: str = "") -> click.ClickException:
+    message = exc.message("en")
+    if exc.code == "shipments.stale_plan" and month:
+        message += f" (outreach shipments run --month {month} --replan)"
+    return click.ClickException(message)
+
+
+def _outcome_line(verb: str, outcome) -> str:  # type: ignore[no-untyped-def]
+    extra = [f"{n} {what}" for n, what in ((outcome.dropped, "items no longer available"),
+                                           (outcome.stopped, "patrons no longer to be sent anything"),
+                                           (outcome.cancelled, "request lines cancelled (the item can never go)")) if n]
+    return f"{verb} {outcome.month}: {outcome.shipments} shipments, {outcome.items} items" + \
+        (f", {', '.join(extra)}" if extra else "") + "."
 
 
 def _echo_summary(month: str, shipping_on: date, due_on: date, shipments: int, items: int, excluded: int,
@@ -96,20 +107,20 @@ def run(month: str, dry_run: bool, replan: bool, shipping_date: str | None, chun
                                              replace=existing is not None)
             run_id = existing.id
         assert run_id is not None
-        outcome = commit_month(run_id, chunk_size=chunk_size,
+        outcome = commit_month(run_id, chunk_size=chunk_size, today=today,
                                on_chunk=lambda o: click.echo(f"  ... {o.shipments} shipments written"))
     except DomainError as exc:
-        raise _fail(exc) from None
-    verb = "Completed the interrupted run of" if outcome.resumed else "Committed"
-    click.echo(f"{verb} {outcome.month}: {outcome.shipments} shipments, {outcome.items} items"
-               + (f", {outcome.dropped} items no longer available" if outcome.dropped else "") + ".")
+        raise _fail(exc, month.strip()) from None
+    click.echo(_outcome_line("Completed the interrupted run of" if outcome.resumed else "Committed", outcome))
 
 
 @shipments_group.command("commit")
 @click.option("--month", required=True, help="A planned month, e.g. 2026-12.")
 @click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(1, 10000))
 def commit(month: str, chunk_size: int) -> None:
-    """Commit the stored plan of a month (or complete an interrupted commit)."""
+    """Commit the stored plan of a month (or complete an interrupted commit). A plan whose shipping
+    date has passed is refused: plan the month again first."""
+    from outreach.clock import today as local_today
     from outreach.shipments import services
     from outreach.shipments.jobs import commit_month
 
@@ -119,10 +130,10 @@ def commit(month: str, chunk_size: int) -> None:
     if run_id is None:
         raise click.ClickException(f"There is no plan for {month}: plan it first.")
     try:
-        outcome = commit_month(run_id, chunk_size=chunk_size)
+        outcome = commit_month(run_id, chunk_size=chunk_size, today=local_today())
     except DomainError as exc:
-        raise _fail(exc) from None
-    click.echo(f"Committed {outcome.month}: {outcome.shipments} shipments, {outcome.items} items.")
+        raise _fail(exc, month.strip()) from None
+    click.echo(_outcome_line("Completed the interrupted run of" if outcome.resumed else "Committed", outcome))
 
 
 @shipments_group.command("status")

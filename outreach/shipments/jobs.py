@@ -55,8 +55,10 @@ def scheduled_plan(session: Session, on: date, *, day: int | None = None) -> str
 def commit_month(run_id: int, *, owner: str | None = None, actor_id: int | None = None,
                  actor_username: str = "system", chunk_size: int = services.DEFAULT_CHUNK,
                  expected_version: int | None = None,
-                 on_chunk: Callable[[services.CommitOutcome], None] | None = None) -> services.CommitOutcome:
-    """Commit (or complete an interrupted commit of) a planned month, chunk by chunk."""
+                 on_chunk: Callable[[services.CommitOutcome], None] | None = None,
+                 today: date | None = None, resumed: bool = False) -> services.CommitOutcome:
+    """Commit (or complete an interrupted commit of) a planned month, chunk by chunk; a plan whose
+    shipping date is before ``today`` (default: the library's today) is refused."""
     return services.commit_run(database.session_scope, run_id, owner=owner, actor_id=actor_id,
                                actor_username=actor_username, chunk_size=chunk_size,
-                               expected_version=expected_version, on_chunk=on_chunk)
+                               expected_version=expected_version, on_chunk=on_chunk, today=today, resumed=resumed)

@@ -70,7 +70,7 @@ class PlannedShipment(SQLModel, table=True):
     detail_en: str = Field(default="", max_length=300)
     books_count: int = Field(default=0)
     audio_visual_count: int = Field(default=0)
-    is_committed: bool = Field(default=False)
+    is_committed: bool = Field(default=False)  # the commit is done with it: shipment written, or requests settled
     shipment_id: int | None = Field(default=None, foreign_key="shipment.id", ondelete="SET NULL")
 
 

@@ -109,7 +109,8 @@ def run(run_id: int):  # type: ignore[no-untyped-def]
     rows, total = services.plan_page(db, shipment_run, shipping=view != "skip", reason=reason, page=page,
                                      page_size=size)
     context.update(view="skip" if view == "skip" else "ship", reason=reason, rows=rows, total=total,
-                   pages=max(1, -(-total // size)), commit_form=RunCommitForm(plan_version=shipment_run.plan_version))
+                   pages=max(1, -(-total // size)), commit_form=RunCommitForm(plan_version=shipment_run.plan_version),
+                   is_stale=shipment_run.shipping_on < clock.today())
     return render_template("shipments/run_planned.html", **context)
 
 
@@ -121,8 +122,11 @@ def replan(run_id: int):  # type: ignore[no-untyped-def]
         abort(400)
     db = get_session()
     try:
-        services.plan_run(db, month=shipment_run.month, today=clock.today(), shipping_on=shipment_run.shipping_on,
-                          actor=current_user, replace=True)
+        today = clock.today()
+        # A plan whose shipping date has passed is planned again for the month's next open day.
+        keep_date = shipment_run.shipping_on if shipment_run.shipping_on >= today else None
+        services.plan_run(db, month=shipment_run.month, today=today, shipping_on=keep_date, actor=current_user,
+                          replace=True)
         db.commit()
     except DomainError as exc:
         db.rollback()
@@ -132,12 +136,13 @@ def replan(run_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("shipments.run", run_id=shipment_run.id))
 
 
-def _start_commit(run_id: int, owner: str) -> None:
+def _start_commit(run_id: int, owner: str, resumed: bool) -> None:
     """Run the commit in the background (it may take minutes at scale); the status page follows it.
     Under test the commit runs at once, in the request."""
     from outreach.shipments.jobs import commit_month
 
-    kwargs = {"owner": owner, "actor_id": current_user.id, "actor_username": current_user.username}
+    kwargs = {"owner": owner, "actor_id": current_user.id, "actor_username": current_user.username,
+              "resumed": resumed, "today": clock.today()}
     if current_app.config.get("TESTING") or current_app.config.get("SHIPMENT_COMMIT_INLINE"):
         commit_month(run_id, **kwargs)  # type: ignore[arg-type]
         return
@@ -167,15 +172,16 @@ def commit(run_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     owner = services.new_owner()
     try:
-        services.claim_run(db, shipment_run.id, owner=owner,  # type: ignore[arg-type]
-                           expected_version=None if resume else int(form.plan_version.data))
+        resumed = services.claim_run(db, shipment_run.id, owner=owner,  # type: ignore[arg-type]
+                                     expected_version=None if resume else int(form.plan_version.data),
+                                     today=clock.today())
         db.commit()
     except DomainError as exc:
         db.rollback()
         flash(exc.message(_lang()), "error")
         return redirect(url_for("shipments.run", run_id=shipment_run.id))
     try:
-        _start_commit(shipment_run.id, owner)  # type: ignore[arg-type]
+        _start_commit(shipment_run.id, owner, resumed)  # type: ignore[arg-type]
     except DomainError as exc:
         flash(exc.message(_lang()), "error")
     return redirect(url_for("shipments.status", run_id=shipment_run.id))

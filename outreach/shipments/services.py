@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from outreach import clock
 from outreach.audit import services as audit
 from outreach.auth.models import StaffUser
 from outreach.catalog import rules as catalog_rules
@@ -101,7 +102,8 @@ def build_cases(session: Session, month: str, shipping_on: date) -> list[rules.P
                 continue
             standing[(patron_id, service)] = _lapsed_standing(ended_on, status, shipping_on)
 
-    # open request lines, with each item's place in the queue of patrons who asked for it
+    # open request lines, with each item's place in the queue of patrons who asked for it; the planner
+    # gives the item to the first in this order among the patrons it serves this month
     position = func.row_number().over(partition_by=LoanRequestLine.item_id,
                                       order_by=(LoanRequest.received_on, LoanRequestLine.id))
     lines: dict[tuple[int, Service], list[rules.RequestedLine]] = defaultdict(list)
@@ -206,6 +208,7 @@ class MonthChoice:
 def choose_month(session: Session, month: str, today: date, shipping_on: date | None = None) -> MonthChoice:
     """Validate a target month (not past, not too far) and its shipping date (an open day in it)."""
     policy = current_policy(session)
+    rules.check_run_policy(policy)
     year, number = rules.parse_month(month, today)
     ship = shipping_on or rules.default_shipping_date(year, number, today, policy)
     rules.check_shipping_date(ship, year, number, today, policy)
@@ -547,7 +550,9 @@ class CommitOutcome:
     state: RunState
     shipments: int = 0  # created by this call
     items: int = 0
-    dropped: int = 0
+    dropped: int = 0  # planned items that could no longer go (catalogue changed, on loan)
+    stopped: int = 0  # planned shipments stopped at the commit (approval no longer in force, items overdue)
+    cancelled: int = 0  # request lines cancelled because their item can never go
     resumed: bool = False
 
 
@@ -570,13 +575,16 @@ def _owner_gone(run: ShipmentRun, now: Any) -> bool:
 
 
 def claim_run(session: Session, run_id: int, *, owner: str, lease_seconds: int = DEFAULT_LEASE_SECONDS,
-              expected_version: int | None = None) -> bool:
+              expected_version: int | None = None, today: date | None = None) -> bool:
     """Claim the right to commit the run (one conditional UPDATE, so two processes cannot both win).
 
-    Returns True when an interrupted commit is resumed. Raises AlreadyCommitted, RunBusy (someone
-    alive holds it) or PlanChanged (the plan was changed after the librarian reviewed it).
+    Returns True when an interrupted commit of another (stopped) process is taken over; False for a
+    new commit, or when ``owner`` already holds the claim. Raises AlreadyCommitted, RunBusy (someone
+    alive holds it), PlanChanged (the plan was changed after the librarian reviewed it) or a stale-plan
+    RunError (its shipping date is before ``today``, the library's date: re-plan it first).
     """
     now = utcnow()
+    day = today or clock.today()
     claim = {"state": RunState.COMMITTING, "lease_owner": owner, "lease_host": socket.gethostname()[:100],
              "lease_pid": os.getpid(), "lease_until": now + timedelta(seconds=lease_seconds), "last_error": ""}
     for _attempt in range(2):
@@ -587,6 +595,9 @@ def claim_run(session: Session, run_id: int, *, owner: str, lease_seconds: int =
         if run.state is RunState.COMMITTED:
             raise _not_replannable(run)
         if run.state is RunState.PLANNED:
+            # Only a new commit is refused for a past date: an interrupted one already sent shipments of
+            # that date out, and completing it is the only way to a consistent month.
+            rules.check_commit_date(run.shipping_on, day)
             if expected_version is not None and run.plan_version != expected_version:
                 raise PlanChanged("shipments.plan_changed", "計画が、確認したあとに変わりました。もう一度確認してから確定してください",
                                   "The plan changed after you reviewed it: review it again before committing")
@@ -598,11 +609,12 @@ def claim_run(session: Session, run_id: int, *, owner: str, lease_seconds: int =
             continue  # someone else moved it: look again
         # COMMITTING: ours, or a dead owner's, or someone else's at work
         if run.lease_owner == owner or _owner_gone(run, now):
+            holder = run.lease_owner
             result = session.execute(update(ShipmentRun).where(
                 ShipmentRun.id == run_id, ShipmentRun.state == RunState.COMMITTING,
-                ShipmentRun.lease_owner == run.lease_owner).values(**claim))
+                ShipmentRun.lease_owner == holder).values(**claim))
             if result.rowcount == 1:
-                return True
+                return holder != owner  # our own claim (the page claimed it first) is no resumption
             continue
         raise _not_replannable(run)
     raise RunBusy("shipments.run_in_progress", "別の処理がこの月を確定しています", "Another process is committing this month")
@@ -619,31 +631,47 @@ def commit_run(
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
     expected_version: int | None = None,
     on_chunk: Callable[[CommitOutcome], None] | None = None,
+    today: date | None = None,
+    resumed: bool = False,
 ) -> CommitOutcome:
-    """Commit the stored plan: create shipments and loans, mark items on loan, close requests.
+    """Commit the stored plan: create shipments and loans, mark items on loan, settle requests.
 
     ``scope()`` gives a unit of work (database.session_scope). The claim is taken first (unless
-    ``owner`` already holds it); then each chunk of shipments is written in its own transaction,
-    together with the mark that it is done, so a run killed at any moment leaves whole chunks only
-    and the next call completes the rest. The unique (patron, service, month) key and the item's
+    ``owner`` already holds it: then ``resumed`` says whether that claim was taken over from a
+    stopped commit); a plan whose shipping date is before ``today`` (the library's date) is refused.
+    Each chunk of shipments is written in its own transaction, together with the mark that it is
+    done, so a run killed at any moment leaves whole chunks only and the next call completes the
+    rest. Each chunk checks again what may have changed since the plan: the items (lendable,
+    suitable, available), the approval in force on the shipping date and overdue items. Then the
+    requests of patrons who get nothing are settled: lines whose item can never go are cancelled,
+    requests with nothing left are closed. The unique (patron, service, month) key and the item's
     open-loan index make a duplicate impossible even if two processes got this far.
     """
     owner = owner or new_owner()
     with scope() as session:
-        resumed = claim_run(session, run_id, owner=owner, lease_seconds=lease_seconds, expected_version=expected_version)
+        took_over = claim_run(session, run_id, owner=owner, lease_seconds=lease_seconds,
+                              expected_version=expected_version, today=today)
         month = session.scalar(select(ShipmentRun.month).where(ShipmentRun.id == run_id)) or ""
-    outcome = CommitOutcome(month=month, state=RunState.COMMITTING, resumed=resumed)
+    outcome = CommitOutcome(month=month, state=RunState.COMMITTING, resumed=resumed or took_over)
     try:
         while True:
             with scope() as session:
                 done = _commit_chunk(session, run_id, owner, chunk_size, lease_seconds)
             if done is None:
                 break
-            outcome.shipments += done[0]
-            outcome.items += done[1]
-            outcome.dropped += done[2]
+            outcome.shipments += done.shipments
+            outcome.items += done.items
+            outcome.dropped += done.dropped
+            outcome.stopped += done.stopped
+            outcome.cancelled += done.cancelled
             if on_chunk is not None:
                 on_chunk(outcome)
+        while True:
+            with scope() as session:
+                cancelled = _settle_unshipped_chunk(session, run_id, owner, chunk_size, lease_seconds)
+            if cancelled is None:
+                break
+            outcome.cancelled += cancelled
         with scope() as session:
             _finish(session, run_id, owner, actor_id, actor_username, outcome)
     except LostClaim:
@@ -667,16 +695,52 @@ def _record_failure(scope: Callable[[], AbstractContextManager[Session]], run_id
         log.exception("shipment run %s: could not record the failure", run_id)
 
 
-def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int,
-                  lease_seconds: int) -> tuple[int, int, int] | None:
-    now = utcnow()
+@dataclass(frozen=True)
+class _ChunkDone:
+    shipments: int
+    items: int
+    dropped: int
+    stopped: int
+    cancelled: int
+
+
+def _renew(session: Session, run_id: int, owner: str, lease_seconds: int) -> None:
     # Renew the claim first: on PostgreSQL this row lock also keeps any rival out until this chunk commits.
     renewed = session.execute(update(ShipmentRun).where(
         ShipmentRun.id == run_id, ShipmentRun.state == RunState.COMMITTING, ShipmentRun.lease_owner == owner,
-    ).values(lease_until=now + timedelta(seconds=lease_seconds)))
+    ).values(lease_until=utcnow() + timedelta(seconds=lease_seconds)))
     if renewed.rowcount != 1:
         raise LostClaim("shipments.lost_claim", "この処理は確定の権利を失いました（別の処理が引き継ぎました）",
                         "This process lost its claim on the run (another one took over)")
+
+
+def _standing_now(session: Session, keys: set[tuple[int, Service]], shipping_on: date,
+                  policy: Policy) -> dict[tuple[int, Service], rules.Decision]:
+    """Planned shipments that may no longer go: no approval in force on the shipping date any more, or
+    items overdue (規則第9条2). Two queries per chunk of patrons, whatever the chunk's size."""
+    patron_ids = sorted({pid for pid, _s in keys})
+    in_force: set[tuple[int, Service]] = set()
+    overdue: dict[int, int] = {}
+    for chunk in _chunks(patron_ids):
+        in_force.update(session.execute(select(Approval.patron_id, Approval.service).where(
+            Approval.patron_id.in_(chunk), in_force_condition(shipping_on))).tuples())
+        overdue.update(session.execute(
+            select(Loan.patron_id, func.count()).where(Loan.patron_id.in_(chunk), Loan.status == LoanStatus.ON_LOAN,
+                                                       Loan.due_on < shipping_on).group_by(Loan.patron_id)).tuples().all())
+    standing = {key: rules.Standing.IN_FORCE for key in keys if key in in_force}
+    lapsed = sorted(key for key in keys if key not in in_force)
+    if lapsed:
+        _fill_other_standing(session, lapsed, standing, shipping_on)
+    stopped = {}
+    for key in keys:
+        decision = rules.standing_gate(key[0], key[1], standing[key], overdue.get(key[0], 0), policy)
+        if decision is not None:
+            stopped[key] = decision
+    return stopped
+
+
+def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int, lease_seconds: int) -> _ChunkDone | None:
+    _renew(session, run_id, owner, lease_seconds)
     run = session.execute(select(ShipmentRun.month, ShipmentRun.shipping_on, ShipmentRun.due_on,
                                  ShipmentRun.planned_at).where(ShipmentRun.id == run_id)).one()
     planned = session.execute(
@@ -694,31 +758,54 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int,
         .where(PlannedItem.planned_shipment_id.in_(planned_ids), PlannedItem.is_included.is_(True))
         .order_by(PlannedItem.id)
     ).all()
-    item_ids = [line.item_id for line in lines]
-    available: dict[int, MaterialType] = {}
-    for chunk in _chunks(item_ids):
-        # By primary key only (the status is checked here): a status condition in SQL lets SQLite pick the
-        # status index and scan every available item for each chunk, which grows with the catalogue.
-        stmt = select(CatalogItem.id, CatalogItem.material_type, CatalogItem.status).where(CatalogItem.id.in_(chunk))
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        available.update((item_id, material) for item_id, material, status in session.execute(stmt)
-                         if status == ItemStatus.AVAILABLE)
     shipped_before = set()
     for chunk in _chunks(sorted({p.patron_id for p in planned})):
         shipped_before.update(session.execute(select(Shipment.patron_id, Shipment.service).where(
             Shipment.month == run.month, Shipment.patron_id.in_(chunk))).tuples())
+    already = [p for p in planned if (p.patron_id, p.service) in shipped_before]
+    stopped_by_key = _standing_now(session, {(p.patron_id, p.service) for p in planned
+                                             if (p.patron_id, p.service) not in shipped_before},
+                                   run.shipping_on, current_policy(session))
+    stopped = [p for p in planned if (p.patron_id, p.service) in stopped_by_key]
+    skipped = {p.id for p in already} | {p.id for p in stopped}
+    lines_of_skipped: dict[int, int] = defaultdict(int)
+    stopped_ids = {p.id for p in stopped}
+    held_for_stopped = []  # planned items of stopped shipments: they stay requested for next month
+    candidates = []
+    for line in lines:
+        if line.planned_shipment_id in skipped:
+            lines_of_skipped[line.planned_shipment_id] += 1
+            if line.planned_shipment_id in stopped_ids:
+                held_for_stopped.append(line.id)
+        else:
+            candidates.append(line)
+
+    available: dict[int, MaterialType] = {}
+    problems: dict[int, rules.CommitProblem] = {}
+    for chunk in _chunks([line.item_id for line in candidates]):
+        # By primary key only (the status is checked here): a status condition in SQL lets SQLite pick the
+        # status index and scan every available item for each chunk, which grows with the catalogue.
+        stmt = select(CatalogItem.id, CatalogItem.material_type, CatalogItem.status, CatalogItem.is_lendable,
+                      CatalogItem.is_unsuitable).where(CatalogItem.id.in_(chunk))
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        for item_id, material, status, lendable, unsuitable in session.execute(stmt):
+            problem = rules.commit_item_problem(lendable, unsuitable, status)
+            if problem is None:
+                available[item_id] = material
+            else:
+                problems[item_id] = problem
 
     by_planned: dict[int, list[Any]] = defaultdict(list)
-    dropped: list[int] = []
-    for line in lines:
+    dropped: dict[rules.CommitProblem, list[int]] = defaultdict(list)
+    for line in candidates:
         if line.item_id in available:
             by_planned[line.planned_shipment_id].append(line)
         else:
-            dropped.append(line.id)
-    to_ship = [p for p in planned if by_planned.get(p.id) and (p.patron_id, p.service) not in shipped_before]
-    nothing_left = [p.id for p in planned if not by_planned.get(p.id) and (p.patron_id, p.service) not in shipped_before]
-    already = [p.id for p in planned if (p.patron_id, p.service) in shipped_before]
+            dropped[problems[line.item_id]].append(line.id)
+    to_ship = [p for p in planned if p.id not in skipped and by_planned.get(p.id)]
+    nothing_left = [p for p in planned if p.id not in skipped and not by_planned.get(p.id)]
+    dropped_count = sum(len(ids) for ids in dropped.values())
 
     created_at = utcnow()
     if to_ship:
@@ -751,14 +838,21 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int,
     for chunk in _chunks(lent):
         session.execute(update(CatalogItem).where(CatalogItem.id.in_(chunk)).values(
             status=ItemStatus.ON_LOAN, updated_at=created_at), execution_options={"synchronize_session": False})
-    if dropped:
-        for chunk in _chunks(dropped):
+    for problem, ids in dropped.items():
+        for chunk in _chunks(ids):
             session.execute(update(PlannedItem).where(PlannedItem.id.in_(chunk)).values(
-                is_included=False, problem_code="loan.gone_at_commit", carry_over=True,
-                problem="確定の時点で貸出できなくなっていました（来月に回します）",
-                problem_en="No longer available when the run was committed (kept for next month)"),
+                is_included=False, problem_code=problem.code, carry_over=problem.carry_over,
+                problem=problem.message_ja, problem_en=problem.message_en),
                 execution_options={"synchronize_session": False})
-    _settle_requests(session, planned_ids, shipped_lines, to_ship, run)
+    for chunk in _chunks(held_for_stopped):
+        session.execute(update(PlannedItem).where(PlannedItem.id.in_(chunk)).values(
+            is_included=False, problem_code="run.stopped_at_commit", carry_over=PlannedItem.request_line_id.is_not(None),
+            problem="確定の時点で発送できなくなっていました（来月に回します）",
+            problem_en="The patron could no longer be sent anything at the commit (kept for next month)"),
+            execution_options={"synchronize_session": False})
+    cancelled = _settle_requests(session, planned_ids, shipped_lines)
+    _close_requests(session, to_ship, run, include_choose_for_me=True)
+    _close_requests(session, nothing_left, run, include_choose_for_me=False)
 
     if to_ship:
         table = PlannedShipment.__table__  # type: ignore[attr-defined]
@@ -769,29 +863,63 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int,
              "books": sum(1 for ln in by_planned[p.id] if not available[ln.item_id].is_audio_visual),
              "av": sum(1 for ln in by_planned[p.id] if available[ln.item_id].is_audio_visual)}
             for p in to_ship], execution_options={"synchronize_session": False})
-    for ids, reason, ja, en in (
-        (nothing_left, SkipReason.NOTHING_AVAILABLE, "確定の時点で貸出できる資料がありませんでした",
+    not_sent: list[tuple[list[int], SkipReason, str, str]] = [
+        ([p.id for p in nothing_left], SkipReason.NOTHING_AVAILABLE, "確定の時点で貸出できる資料がありませんでした",
          "None of the items was still available at the commit"),
-        (already, SkipReason.ALREADY_SHIPPED, "", ""),
-    ):
+        ([p.id for p in already], SkipReason.ALREADY_SHIPPED, "", ""),
+    ]
+    for p in stopped:
+        decision = stopped_by_key[(p.patron_id, p.service)]
+        assert decision.reason is not None
+        not_sent.append(([p.id], decision.reason, ("確定の時点で: " + decision.detail_ja) if decision.detail_ja else
+                         "確定の時点で発送できなくなっていました",
+                         ("At the commit: " + decision.detail_en) if decision.detail_en else
+                         "Could no longer be sent anything at the commit"))
+    for ids, reason, ja, en in not_sent:
         for chunk in _chunks(ids):
             session.execute(update(PlannedShipment).where(PlannedShipment.id.in_(chunk)).values(
-                will_ship=False, skip_reason=reason, detail=ja, detail_en=en, is_committed=True,
+                will_ship=False, skip_reason=reason, detail=ja[:300], detail_en=en[:300], is_committed=True,
                 books_count=0, audio_visual_count=0), execution_options={"synchronize_session": False})
+    not_shipped = len(nothing_left) + len(already) + len(stopped)
     session.execute(update(ShipmentRun).where(ShipmentRun.id == run_id).values(
         shipments_done=ShipmentRun.shipments_done + len(to_ship), items_done=ShipmentRun.items_done + len(loans),
-        items_dropped=ShipmentRun.items_dropped + len(dropped),
-        shipments_planned=ShipmentRun.shipments_planned - len(nothing_left) - len(already),
-        items_planned=ShipmentRun.items_planned - len(dropped) - sum(len(by_planned[p]) for p in already),
-        excluded=ShipmentRun.excluded + len(nothing_left) + len(already)),
+        items_dropped=ShipmentRun.items_dropped + dropped_count,
+        shipments_planned=ShipmentRun.shipments_planned - not_shipped,
+        items_planned=ShipmentRun.items_planned - dropped_count - sum(lines_of_skipped.values()),
+        excluded=ShipmentRun.excluded + not_shipped),
         execution_options={"synchronize_session": False})
-    return len(to_ship), len(loans), len(dropped)
+    return _ChunkDone(len(to_ship), len(loans), dropped_count, len(stopped), cancelled)
 
 
-def _settle_requests(session: Session, planned_ids: Sequence[int], shipped_lines: Sequence[int],
-                     to_ship: Sequence[Any], run: Any) -> None:
-    """Sent lines are removed (the loan now says it), cancelled lines too (with the request's counts);
-    a request with nothing left open is done. Lines kept for next month stay."""
+def _settle_unshipped_chunk(session: Session, run_id: int, owner: str, chunk_size: int,
+                            lease_seconds: int) -> int | None:
+    """Requests of patrons who get nothing this month: lines whose item can never go (not lendable,
+    unsuitable, wrong type, lost ...) are cancelled with the request's count, and a request with
+    nothing left is closed. Lines kept for next month stay. Marks each settled planned row, so an
+    interrupted commit resumes here too. Returns the lines cancelled, None when nothing is left."""
+    _renew(session, run_id, owner, lease_seconds)
+    run = session.execute(select(ShipmentRun.shipping_on, ShipmentRun.planned_at)
+                          .where(ShipmentRun.id == run_id)).one()
+    planned = session.execute(
+        select(PlannedShipment.id, PlannedShipment.patron_id, PlannedShipment.service)
+        .where(PlannedShipment.run_id == run_id, PlannedShipment.will_ship.is_(False),
+               PlannedShipment.is_committed.is_(False))
+        .order_by(PlannedShipment.id).limit(chunk_size)
+    ).all()
+    if not planned:
+        return None
+    planned_ids = [p.id for p in planned]
+    cancelled = _settle_requests(session, planned_ids, ())
+    _close_requests(session, planned, run, include_choose_for_me=False)
+    for chunk in _chunks(planned_ids):
+        session.execute(update(PlannedShipment).where(PlannedShipment.id.in_(chunk)).values(is_committed=True),
+                        execution_options={"synchronize_session": False})
+    return cancelled
+
+
+def _settle_requests(session: Session, planned_ids: Sequence[int], shipped_lines: Sequence[int]) -> int:
+    """Sent lines are removed (the loan now says it), cancelled lines too (with the request's counts).
+    Lines kept for next month stay. Returns how many lines were cancelled."""
     cancelled = [row for chunk in _chunks(list(planned_ids)) for row in session.execute(
         select(PlannedItem.request_line_id).where(
             PlannedItem.planned_shipment_id.in_(chunk), PlannedItem.is_included.is_(False),
@@ -808,14 +936,22 @@ def _settle_requests(session: Session, planned_ids: Sequence[int], shipped_lines
             session.execute(update(table).where(table.c.id == bindparam("rid")).values(
                 {column: table.c[column] + bindparam("n")}),
                 [{"rid": rid, "n": n} for rid, n in counts.items()], execution_options={"synchronize_session": False})
+    return len(cancelled)
+
+
+def _close_requests(session: Session, planned: Sequence[Any], run: Any, *, include_choose_for_me: bool) -> None:
+    """A request (taken before the plan) with no line left is done. For a patron who was sent nothing,
+    a "choose for me" request stays open: nothing was chosen for it yet."""
     for service in LENDING_SERVICES:
-        patrons = sorted({p.patron_id for p in to_ship if p.service == service})
+        patrons = sorted({p.patron_id for p in planned if p.service == service})
         for chunk in _chunks(patrons):
-            session.execute(update(LoanRequest).where(
-                LoanRequest.patron_id.in_(chunk), LoanRequest.service == service,
-                LoanRequest.state == LoanRequestState.OPEN, LoanRequest.created_at <= run.planned_at,
-                ~exists().where(LoanRequestLine.request_id == LoanRequest.id),
-            ).values(state=LoanRequestState.DONE, closed_on=run.shipping_on, updated_at=utcnow()),
+            condition = [LoanRequest.patron_id.in_(chunk), LoanRequest.service == service,
+                         LoanRequest.state == LoanRequestState.OPEN, LoanRequest.created_at <= run.planned_at,
+                         ~exists().where(LoanRequestLine.request_id == LoanRequest.id)]
+            if not include_choose_for_me:
+                condition.append(LoanRequest.choose_for_me.is_(False))
+            session.execute(update(LoanRequest).where(*condition).values(
+                state=LoanRequestState.DONE, closed_on=run.shipping_on, updated_at=utcnow()),
                 execution_options={"synchronize_session": False})
 
 
@@ -829,10 +965,12 @@ def _finish(session: Session, run_id: int, owner: str, actor_id: int | None, act
         raise LostClaim("shipments.lost_claim", "この処理は確定の権利を失いました", "This process lost its claim on the run")
     # The loans now say what went to whom; the plan's item lists would keep it after the loans close.
     session.execute(delete(PlannedItem).where(PlannedItem.run_id == run_id))
+    extra = [f"{n} {what}" for n, what in ((outcome.dropped, "items dropped"), (outcome.stopped, "shipments stopped"),
+                                           (outcome.cancelled, "request lines cancelled")) if n]
     audit.record(session, actor_id=actor_id, actor_username=actor_username, action="commit",
                  entity_type="shipment_run", entity_id=run_id,
                  detail=f"{outcome.month}: {outcome.shipments} shipments, {outcome.items} items"
-                        + (" (resumed)" if outcome.resumed else ""))
+                        + (f" ({', '.join(extra)})" if extra else "") + (" (resumed)" if outcome.resumed else ""))
     log.info("shipment run %s committed: %d shipments, %d items by this process", outcome.month, outcome.shipments,
              outcome.items)
 

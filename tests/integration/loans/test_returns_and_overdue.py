@@ -40,7 +40,7 @@ def shipped(db, librarian):  # type: ignore[no-untyped-def]
     db.commit()
     run = shipment_services.plan_run(db, month=MONTH, today=TODAY)
     db.commit()
-    shipment_services.commit_run(database.session_scope, run.id)  # type: ignore[arg-type]
+    shipment_services.commit_run(database.session_scope, run.id, today=TODAY)  # type: ignore[arg-type]
     db.expire_all()
     return hanako, ichiro
 

@@ -19,12 +19,13 @@ def main() -> None:
     import outreach.models  # noqa: F401
     from outreach.db import database
     from outreach.shipments import services
+    from tests.integration.shipments.factories import TODAY
 
     database.configure(url)
     if start_at:
         time.sleep(max(0.0, start_at - time.time()))
     try:
-        outcome = services.commit_run(database.session_scope, run_id, chunk_size=chunk,
+        outcome = services.commit_run(database.session_scope, run_id, chunk_size=chunk, today=TODAY,
                                       on_chunk=lambda _o: time.sleep(pause) if pause else None)
     except services.AlreadyCommitted:
         print("COMMITTED", flush=True)

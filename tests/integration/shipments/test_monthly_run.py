@@ -62,6 +62,7 @@ def count(db, model, *where) -> int:  # type: ignore[no-untyped-def]
 
 
 def commit(run: ShipmentRun, **kw) -> services.CommitOutcome:  # type: ignore[no-untyped-def]
+    kw.setdefault("today", TODAY)
     return services.commit_run(database.session_scope, run.id, **kw)  # type: ignore[arg-type]
 
 
@@ -194,18 +195,23 @@ def test_staff_adjust_the_plan_and_held_items_stay_requested(db, librarian, worl
 
 
 def test_an_item_gone_before_the_commit_is_left_out_and_kept_for_next_month(db, librarian, world):
-    request(db, world.hanako, librarian, ["B001", "B002"])
+    request(db, world.hanako, librarian, ["B001", "B002", "B003"])
     db.commit()
     run = services.plan_run(db, month=MONTH, today=TODAY)
     db.commit()
-    db.scalars(select(CatalogItem).where(CatalogItem.barcode == "B002")).one().status = ItemStatus.LOST
+    # lent at the counter meanwhile (comes back: kept for next month); reported lost (never: cancelled)
+    db.scalars(select(CatalogItem).where(CatalogItem.barcode == "B002")).one().status = ItemStatus.ON_LOAN
+    db.scalars(select(CatalogItem).where(CatalogItem.barcode == "B003")).one().status = ItemStatus.LOST
     db.commit()
     outcome = commit(run)
-    assert (outcome.shipments, outcome.items, outcome.dropped) == (1, 1, 1)
+    assert (outcome.shipments, outcome.items, outcome.dropped, outcome.cancelled) == (1, 1, 2, 1)
     db.expire_all()
-    assert run.items_dropped == 1
+    assert run.items_dropped == 2
     assert db.scalars(select(Shipment)).one().books_count == 1
-    assert count(db, LoanRequestLine) == 1  # B002 stays requested
+    (left,) = db.scalars(select(LoanRequestLine)).all()  # B002 stays requested, B003 is cancelled
+    assert db.get(CatalogItem, left.item_id).barcode == "B002"
+    request_row = db.get(LoanRequest, left.request_id)
+    assert (request_row.state, request_row.items_shipped, request_row.items_cancelled) == (LoanRequestState.OPEN, 1, 1)
     # once committed, the plan's item lists are gone (the loans say what went to whom, and only while open)
     assert count(db, PlannedItem) == 0
 
