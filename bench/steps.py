@@ -97,13 +97,13 @@ def step_documents(url: str, today: date, **_: Any) -> dict[str, Any]:
         with database.session_scope(write=False) as session:
             run = services.run_for_month(session, _month_after(today))
             assert run is not None
-            sizes["labels"] = len(render_labels(documents.label_data(session, run, library, home_delivery_marking=marking),
-                                                "12up"))
+            # as the application prints them: files of documents.SHIPMENTS_PER_FILE shipments
+            sizes["labels"] = sum(len(render_labels(batch, "12up")) for batch in documents.label_files(
+                session, run, library, home_delivery_marking=marking))
             t1 = time.perf_counter()
-            sizes["return_labels"] = len(render_labels(documents.label_data(session, run, library, return_labels=True,
-                                                                            home_delivery_marking=marking), "12up"))
+            sizes["return_labels"] = sum(len(render_labels(batch, "12up")) for batch in documents.label_files(
+                session, run, library, return_labels=True, home_delivery_marking=marking))
             t2 = time.perf_counter()
-            # as the application prints them: files of documents.SLIPS_PER_FILE shipments
             sizes["slips"] = sum(len(render_slips(batch)) for batch in documents.slip_files(session, run, library))
         done = time.perf_counter()
         return {"seconds": done - started, "labels_seconds": t1 - started, "return_seconds": t2 - t1,

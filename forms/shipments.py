@@ -43,10 +43,22 @@ class LabelPrintForm(FlaskForm):
                                                                             NoControlCharacters()],
                           filters=[strip_filter])
 
-    def __init__(self, *args: object, templates: dict | None = None, **kwargs: object) -> None:  # type: ignore[type-arg]
+    # A big month's labels come in files of ``per_file`` shipments (the same shipments as the slips' files).
+    part = SelectField(_l("File"), coerce=int, default=1, validate_choice=False)
+
+    def __init__(self, *args: object, templates: dict | None = None, parts: int = 1,  # type: ignore[type-arg]
+                 per_file: int = 1, shipments: int = 0, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.templates = templates or {}
         self.template.choices = [(name, t.description) for name, t in self.templates.items()]
+        self.parts = parts
+        self.part.choices = [(n, _l("shipments %(first)d–%(last)d", first=(n - 1) * per_file + 1,
+                                    last=min(n * per_file, shipments))) for n in range(1, parts + 1)]
+
+    def validate_part(self, field: SelectField) -> None:
+        if not isinstance(field.data, int) or not 1 <= field.data <= self.parts:
+            raise ValidationError(_l("There is no file %(part)s: choose 1 to %(n)d.", part=str(field.raw_data[0] if
+                                     field.raw_data else field.data)[:10], n=self.parts))
 
     def validate_template(self, field: SelectField) -> None:
         if field.data not in self.templates:

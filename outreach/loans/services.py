@@ -554,7 +554,7 @@ def overdue_count(session: Session, patron_id: int, on: date) -> int:
 def overdue_letters(session: Session, on: date, library: Any, *, patron_ids: Sequence[int] | None = None) -> Iterator[Any]:
     """返却のお願い letters (letters.data.LetterData), one per patron and service, streamed in patron order."""
     from letters.data import LetterData, LetterKind, OverdueItem
-    from outreach.shipments.documents import addressee_for
+    from outreach.correspondence.services import addressee_for  # letters go where the patron's letters go
 
     proxy_sq = _letter_proxy_subquery()
     stmt = (select(Loan.patron_id, Loan.service, Loan.due_on, CatalogItem.title, CatalogItem.barcode, Patron, Proxy)

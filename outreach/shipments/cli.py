@@ -164,9 +164,15 @@ DOCUMENT_KINDS = ("labels", "return-labels", "slips", "pick-list", "addresses")
 @click.option("--offset-y", default=0.0, type=float, help="Printer calibration, mm down.")
 def print_documents(month: str, kind: str, out_path: str, template: str, start: int, offset_x: float,
                     offset_y: float) -> None:
-    """Write a committed month's labels, return labels, slips, pick list (PDF) or addresses (CSV)."""
+    """Write a committed month's labels, return labels, slips, pick list (PDF) or addresses (CSV).
+
+    A month of more shipments than fit one file (documents.SHIPMENTS_PER_FILE) is written as
+    OUT-1.pdf, OUT-2.pdf …; file N of every document covers the same shipments. Every file with
+    names and addresses is recorded in the audit trail."""
     from letters.labels import LABEL_TEMPLATES, UnknownTemplate, render_labels
     from letters.slips import render_pick_list, render_slips
+    from outreach import csvsafe
+    from outreach.audit import services as audit
     from outreach.clock import today as local_today
     from outreach.shipments import documents, services
 
@@ -174,32 +180,55 @@ def print_documents(month: str, kind: str, out_path: str, template: str, start: 
         raise click.ClickException(f"There is no label template {template!r} (use {', '.join(LABEL_TEMPLATES)}).")
     cfg = current_app.config
     marking = cfg.get("HOME_DELIVERY_POSTAL_MARKING", "")
+    written: list[Path] = []
     with database.session_scope(write=False) as session:
         existing = services.run_for_month(session, month.strip())
-        if existing is None or not documents.run_has_shipments(session, existing):
+        if existing is not None and existing.state is not RunState.COMMITTED:
+            raise click.ClickException(
+                f"{existing.month} is not committed ({existing.state.value}): commit it first "
+                f"(outreach shipments commit --month {existing.month}); documents of a partly written month would "
+                "leave shipments out.")
+        if existing is None or not documents.printable(session, existing):
             raise click.ClickException(f"{month} has no committed shipments to print.")
+        run_id, run_month = existing.id, existing.month
         library = documents.library_from_config(cfg)
+        split = documents.document_parts(existing.shipments_done) > 1
+        out = Path(out_path)
+
+        def path_of(part: int) -> Path:
+            return out.with_name(f"{out.stem}-{part}{out.suffix or '.pdf'}") if split else out
+
         try:
             if kind in ("labels", "return-labels"):
-                data = render_labels(documents.label_data(session, existing, library, return_labels=kind == "return-labels",
-                                                          home_delivery_marking=marking),
-                                     template, start, (offset_x, offset_y))
+                files = documents.label_files(session, existing, library, return_labels=kind == "return-labels",
+                                              home_delivery_marking=marking)
+                for part, batch in enumerate(files, start=1):
+                    # the start position uses up a partly used sheet: only the first file's first sheet
+                    data = render_labels(batch, template, start if part == 1 else 1, (offset_x, offset_y))
+                    path_of(part).write_bytes(data)
+                    written.append(path_of(part))
             elif kind == "slips":
-                if documents.slip_parts(existing.shipments_done) > 1:  # one file per SLIPS_PER_FILE shipments
-                    stem, suffix = Path(out_path).stem, Path(out_path).suffix or ".pdf"
-                    for part, batch in enumerate(documents.slip_files(session, existing, library), start=1):
-                        path = Path(out_path).with_name(f"{stem}-{part}{suffix}")
-                        path.write_bytes(render_slips(batch))
-                        click.echo(f"Wrote {path}.")
-                    return
-                data = render_slips(documents.slip_data(session, existing, library))
+                for part, batch in enumerate(documents.slip_files(session, existing, library), start=1):
+                    path_of(part).write_bytes(render_slips(batch))
+                    written.append(path_of(part))
             elif kind == "pick-list":
-                data = render_pick_list(documents.pick_lines(session, existing), presorted=True, printed_on=local_today())
+                for part in range(1, documents.document_parts(existing.shipments_done) + 1):
+                    lines = documents.pick_lines(session, existing, part=part if split else None)
+                    path_of(part).write_bytes(render_pick_list(lines, presorted=True, printed_on=local_today()))
+                    written.append(path_of(part))
             else:
                 buf = io.StringIO()
-                csv.writer(buf).writerows(documents.address_rows(session, existing, home_delivery_marking=marking))
-                data = buf.getvalue().encode("utf-8-sig")
+                csv.writer(buf).writerows(csvsafe.row(row) for row in
+                                          documents.address_rows(session, existing, home_delivery_marking=marking))
+                out.write_bytes(buf.getvalue().encode("utf-8-sig"))
+                written.append(out)
         except (UnknownTemplate, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
-    Path(out_path).write_bytes(data)
-    click.echo(f"Wrote {out_path} ({len(data)} bytes).")
+    if kind != "pick-list":  # as on the web: names and addresses leave the system, so it is recorded
+        what = {"labels": "outbound_labels", "return-labels": "return_labels", "slips": "packing_slips",
+                "addresses": "address_list"}[kind]
+        with database.session_scope() as session:
+            audit.record(session, actor_id=None, actor_username="command line", action="export", entity_type=what,
+                         detail=f"run {run_id} ({run_month}), {len(written)} file(s)")
+    for path in written:
+        click.echo(f"Wrote {path} ({path.stat().st_size} bytes).")

@@ -1,6 +1,7 @@
 """The run's documents as plain data for the ``letters`` package: address labels, return labels,
 packing slips, the pick list and the address CSV. Every function streams rows from the database
-(``yield_per``) and yields one document part at a time, so memory does not grow with the batch."""
+(``yield_per``) and yields one document part at a time; the PDFs of a big month come in files of
+``SHIPMENTS_PER_FILE`` shipments, so memory does not grow with the batch."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from letters.data import Addressee, LabelData, Library, PickLine, SlipData, SlipItem, postal_marking
 from outreach.catalog.models import CatalogItem
 from outreach.loans.models import Loan
-from outreach.patrons.models import Patron, Proxy
+from outreach.patrons.models import Patron
 from outreach.shipments.models import Shipment, ShipmentRun, shipment_ref
-from outreach.types import Service
+from outreach.types import RunState, Service
 
 STREAM = 1000
 SERVICE_JA = {Service.HOME_DELIVERY: "宅配", Service.MAIL_LOAN: "郵送貸出", Service.FACE_TO_FACE: "対面朗読"}
@@ -30,39 +31,68 @@ def library_from_config(config: Mapping[str, Any]) -> Library:
                    phone=config.get("LIBRARY_PHONE", ""), fax=config.get("LIBRARY_FAX", ""))
 
 
-def addressee_for(patron: Patron, proxy: Proxy | None) -> Addressee:
-    """The patron at home, or care of the proxy who receives their mail (○○様方)."""
-    if proxy is not None and proxy.postal_code and proxy.address:
-        return Addressee(proxy.postal_code, (proxy.address,), patron.name, proxy_name=proxy.name)
+def parcel_addressee(patron: Patron) -> Addressee:
+    """Where a parcel goes: the patron's home (宅配 is delivery to the home; a mail loan is sent to the
+    reader). A proxy who receives the patron's *letters* is a correspondence matter
+    (outreach.correspondence.services.addressee_for): books do not go to a care manager's office. The
+    patron record has no separate choice of a parcel address; when it gets one, it is read here."""
     return Addressee(patron.postal_code, tuple(patron.address_lines), patron.name)
 
 
-def _letter_proxy() -> Any:
-    return (select(Proxy.patron_id, func.min(Proxy.id).label("proxy_id"))
-            .where(Proxy.receives_letters.is_(True)).group_by(Proxy.patron_id).subquery())
-
-
 def _shipments(run: ShipmentRun, *extra: Any) -> Any:
-    """Shipments of the run with patron and letter proxy, in postal-code order (labels and slips match)."""
-    proxy_sq = _letter_proxy()
-    return (select(Shipment, Patron, Proxy, *extra)
+    """Shipments of the run with their patron, in postal-code order (labels and slips match)."""
+    return (select(Shipment, Patron, *extra)
             .join(Patron, Patron.id == Shipment.patron_id)
-            .outerjoin(proxy_sq, proxy_sq.c.patron_id == Patron.id)
-            .outerjoin(Proxy, Proxy.id == proxy_sq.c.proxy_id)
             .where(Shipment.run_id == run.id))
 
 
 def _postal_order() -> tuple[Any, ...]:
-    return (func.coalesce(func.nullif(Proxy.postal_code, ""), Patron.postal_code), Shipment.id)
+    return (Patron.postal_code, Shipment.id)
+
+
+# reportlab keeps a document's pages in memory until it is saved: the documents of a big month come in
+# files of this many shipments, so memory stays bounded whatever the size of the month. File N of the
+# labels, the return labels, the slips and the pick list covers the same shipments (postal-code order).
+SHIPMENTS_PER_FILE = 5_000
+
+
+def document_parts(shipments: int) -> int:
+    """How many files each document of a month of ``shipments`` needs."""
+    return max(1, -(-shipments // SHIPMENTS_PER_FILE))
+
+
+def _part(rows: Iterator[Any], part: int | None) -> Iterator[Any]:
+    if part is None:
+        return rows
+    first = (part - 1) * SHIPMENTS_PER_FILE
+    return itertools.islice(rows, first, first + SHIPMENTS_PER_FILE)
+
+
+def _files(rows: Iterator[Any]) -> Iterator[list[Any]]:
+    while batch := list(itertools.islice(rows, SHIPMENTS_PER_FILE)):
+        yield batch
 
 
 def label_data(session: Session, run: ShipmentRun, library: Library, *, return_labels: bool = False,
-               home_delivery_marking: str = "") -> Iterator[LabelData]:
-    """One label per shipment: to the patron (or 様方 the proxy), or a return label to the library."""
+               home_delivery_marking: str = "", part: int | None = None) -> Iterator[LabelData]:
+    """One label per shipment: to the patron at home, or a return label to the library from there.
+
+    ``part`` (1, 2, …) gives only that file's shipments (``SHIPMENTS_PER_FILE`` each)."""
+    return _part(_all_labels(session, run, library, return_labels, home_delivery_marking), part)
+
+
+def label_files(session: Session, run: ShipmentRun, library: Library, *, return_labels: bool = False,
+                home_delivery_marking: str = "") -> Iterator[list[LabelData]]:
+    """The labels of every file in turn, from one pass over the database (for the command line)."""
+    return _files(_all_labels(session, run, library, return_labels, home_delivery_marking))
+
+
+def _all_labels(session: Session, run: ShipmentRun, library: Library, return_labels: bool,
+                home_delivery_marking: str) -> Iterator[LabelData]:
     rows = session.execute(_shipments(run).order_by(*_postal_order()).execution_options(yield_per=STREAM))
     with _closing(rows):
-        for shipment, patron, proxy in rows:
-            to = addressee_for(patron, proxy)
+        for shipment, patron in rows:
+            to = parcel_addressee(patron)
             marking = postal_marking(shipment.service, home_delivery=home_delivery_marking)
             ref = shipment_ref(shipment.month, shipment.id)
             if return_labels:
@@ -71,32 +101,16 @@ def label_data(session: Session, run: ShipmentRun, library: Library, *, return_l
                 yield LabelData.outbound(to, library, marking=marking, ref=ref)
 
 
-# reportlab keeps a document's pages in memory until it is saved: slips (a page or more each) come in
-# files of this many shipments, so memory stays bounded whatever the size of the month.
-SLIPS_PER_FILE = 5_000
-
-
-def slip_parts(shipments: int) -> int:
-    """How many slip files a month of ``shipments`` needs."""
-    return max(1, -(-shipments // SLIPS_PER_FILE))
-
-
 def slip_data(session: Session, run: ShipmentRun, library: Library, *, part: int | None = None) -> Iterator[SlipData]:
     """One packing slip per shipment (large print where the patron needs it), in label order.
 
-    ``part`` (1, 2, …) gives only that file's shipments (``SLIPS_PER_FILE`` each)."""
-    slips = _all_slips(session, run, library)
-    if part is None:
-        return slips
-    first = (part - 1) * SLIPS_PER_FILE
-    return itertools.islice(slips, first, first + SLIPS_PER_FILE)
+    ``part`` (1, 2, …) gives only that file's shipments (``SHIPMENTS_PER_FILE`` each)."""
+    return _part(_all_slips(session, run, library), part)
 
 
 def slip_files(session: Session, run: ShipmentRun, library: Library) -> Iterator[list[SlipData]]:
     """The slips of every file in turn, from one pass over the database (for the command line)."""
-    slips = _all_slips(session, run, library)
-    while batch := list(itertools.islice(slips, SLIPS_PER_FILE)):
-        yield batch
+    return _files(_all_slips(session, run, library))
 
 
 def _all_slips(session: Session, run: ShipmentRun, library: Library) -> Iterator[SlipData]:
@@ -109,23 +123,29 @@ def _all_slips(session: Session, run: ShipmentRun, library: Library) -> Iterator
             parts = list(group)
             shipment, patron = parts[0][0], parts[0][1]
             items = tuple(SlipItem(item.barcode, item.title, item.material_type, item.call_number)
-                          for _s, _p, _x, _loan, item in parts)
+                          for _s, _p, _loan, item in parts)
             yield SlipData(patron_name=patron.name, items=items, due_on=shipment.due_on, library=library,
                            service=shipment.service, shipped_on=shipment.shipped_on,
                            shipment_ref=shipment_ref(shipment.month, shipment.id),
                            large_print=patron.needs_large_print)
 
 
-def pick_lines(session: Session, run: ShipmentRun) -> Iterator[PickLine]:
-    """Every item to fetch, already in shelf order (配架場所, then call number as shelves sort it)."""
+def pick_lines(session: Session, run: ShipmentRun, *, part: int | None = None) -> Iterator[PickLine]:
+    """Every item to fetch, already in shelf order (配架場所, then call number as shelves sort it).
+
+    ``part`` (1, 2, …) gives the items of that file's shipments only, the same shipments as the
+    labels and slips of that part, so each part can be picked and packed on its own."""
+    stmt = (select(CatalogItem.shelf_location, CatalogItem.call_number, CatalogItem.barcode, CatalogItem.title,
+                   CatalogItem.material_type, Shipment.month, Shipment.id)
+            .join(Loan, Loan.item_id == CatalogItem.id).join(Shipment, Shipment.id == Loan.shipment_id)
+            .where(Shipment.run_id == run.id))
+    if part is not None:
+        in_part = (select(Shipment.id).join(Patron, Patron.id == Shipment.patron_id).where(Shipment.run_id == run.id)
+                   .order_by(*_postal_order()).offset((part - 1) * SHIPMENTS_PER_FILE).limit(SHIPMENTS_PER_FILE))
+        stmt = stmt.where(Shipment.id.in_(in_part.scalar_subquery()))
     rows = session.execute(
-        select(CatalogItem.shelf_location, CatalogItem.call_number, CatalogItem.barcode, CatalogItem.title,
-               CatalogItem.material_type, Shipment.month, Shipment.id)
-        .join(Loan, Loan.item_id == CatalogItem.id).join(Shipment, Shipment.id == Loan.shipment_id)
-        .where(Shipment.run_id == run.id)
-        .order_by(CatalogItem.shelf_location, CatalogItem.call_number_key, CatalogItem.title, CatalogItem.barcode)
-        .execution_options(yield_per=STREAM)
-    )
+        stmt.order_by(CatalogItem.shelf_location, CatalogItem.call_number_key, CatalogItem.title, CatalogItem.barcode)
+        .execution_options(yield_per=STREAM))
     with _closing(rows):
         for shelf, call_number, barcode, title, material, month, sid in rows:
             yield PickLine(shelf_location=call_number, barcode=barcode, title=title, material=material,
@@ -136,12 +156,13 @@ ADDRESS_HEADER = ["発送番号", "サービス", "郵便番号", "住所1", "�
 
 
 def address_rows(session: Session, run: ShipmentRun, *, home_delivery_marking: str = "") -> Iterator[list[str]]:
-    """The batch's addresses for a mail merge or the post office, in postal-code order."""
+    """The batch's addresses for a mail merge or the post office, in postal-code order. The 様方 column
+    stays for existing mail-merge layouts; it is empty while every parcel goes to the patron's home."""
     yield ADDRESS_HEADER
     rows = session.execute(_shipments(run).order_by(*_postal_order()).execution_options(yield_per=STREAM))
     with _closing(rows):
-        for shipment, patron, proxy in rows:
-            to = addressee_for(patron, proxy)
+        for shipment, patron in rows:
+            to = parcel_addressee(patron)
             lines = list(to.address_lines) + ["", ""]
             yield [shipment_ref(shipment.month, shipment.id), SERVICE_JA[shipment.service], to.postal_code,
                    lines[0], " ".join(lines[1:]).strip(), f"{to.proxy_name} 様方" if to.proxy_name else "",
@@ -159,3 +180,9 @@ def _closing(result: Any) -> Iterator[None]:
 
 def run_has_shipments(session: Session, run: ShipmentRun) -> bool:
     return session.scalar(select(Shipment.id).where(Shipment.run_id == run.id).limit(1)) is not None
+
+
+def printable(session: Session, run: ShipmentRun) -> bool:
+    """Documents are printed for a committed run only: a run still committing (or interrupted) would
+    give labels and slips for part of the month."""
+    return run.state is RunState.COMMITTED and run_has_shipments(session, run)

@@ -297,15 +297,16 @@ def planned_hold(run_id: int, planned_id: int):  # type: ignore[no-untyped-def]
 
 def _committed_or_404(run_id: int) -> ShipmentRun:
     shipment_run = _run_or_404(run_id)
-    if shipment_run.state is not RunState.COMMITTED or not documents.run_has_shipments(get_session(), shipment_run):
+    if not documents.printable(get_session(), shipment_run):
         abort(404)
     return shipment_run
 
 
-def _label_form(args=None) -> LabelPrintForm:  # type: ignore[no-untyped-def]
+def _label_form(shipment_run: ShipmentRun, args=None) -> LabelPrintForm:  # type: ignore[no-untyped-def]
     from letters.labels import LABEL_TEMPLATES
 
-    form = LabelPrintForm(args, templates=LABEL_TEMPLATES)
+    form = LabelPrintForm(args, templates=LABEL_TEMPLATES, parts=documents.document_parts(shipment_run.shipments_done),
+                          per_file=documents.SHIPMENTS_PER_FILE, shipments=shipment_run.shipments_done)
     if args is None or "marking" not in args:
         form.marking.data = current_app.config.get("HOME_DELIVERY_POSTAL_MARKING", "")
     return form
@@ -315,13 +316,20 @@ def _label_form(args=None) -> LabelPrintForm:  # type: ignore[no-untyped-def]
 @roles_required(*CASEWORK)
 def print_page(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
-    return _print_page(shipment_run, _label_form())
+    return _print_page(shipment_run, _label_form(shipment_run))
 
 
 def _print_page(shipment_run: ShipmentRun, form: LabelPrintForm) -> str:
     return render_template("shipments/print.html", run=shipment_run, form=form,
-                           slip_parts=documents.slip_parts(shipment_run.shipments_done),
-                           slips_per_file=documents.SLIPS_PER_FILE)
+                           parts=documents.document_parts(shipment_run.shipments_done),
+                           per_file=documents.SHIPMENTS_PER_FILE)
+
+
+def _part_or_404(shipment_run: ShipmentRun) -> int:
+    part = request.args.get("part", 1, type=int) or 1
+    if not 1 <= part <= documents.document_parts(shipment_run.shipments_done):
+        abort(404)
+    return part
 
 
 def _audit_export(db, what: str, shipment_run: ShipmentRun) -> None:  # type: ignore[no-untyped-def]
@@ -340,7 +348,7 @@ def labels(run_id: int):  # type: ignore[no-untyped-def]
     from letters.labels import render_calibration_sheet, render_labels
 
     shipment_run = _committed_or_404(run_id)
-    form = _label_form(request.args)
+    form = _label_form(shipment_run, request.args)
     if not form.validate():
         return _print_page(shipment_run, form), 400
     offset = (form.offset_x.data or 0.0, form.offset_y.data or 0.0)
@@ -349,12 +357,13 @@ def labels(run_id: int):  # type: ignore[no-untyped-def]
         return _pdf(render_calibration_sheet(form.template.data, offset), f"calibration-{form.template.data}.pdf")
     library = documents.library_from_config(current_app.config)
     db = get_session()
+    part = form.part.data
     data = documents.label_data(db, shipment_run, library, return_labels=kind == "return",
-                                home_delivery_marking=form.marking.data or "")
+                                home_delivery_marking=form.marking.data or "", part=part)
     pdf = render_labels(data, form.template.data, form.start.data, offset)
     _audit_export(db, f"{kind}_labels", shipment_run)
     prefix = "return-labels" if kind == "return" else "labels"
-    return _pdf(pdf, f"{prefix}-{shipment_run.month}.pdf")
+    return _pdf(pdf, f"{prefix}-{shipment_run.month}-{part}.pdf")
 
 
 @bp.route("/runs/<int:run_id>/slips.pdf")
@@ -365,9 +374,7 @@ def slips(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
     library = documents.library_from_config(current_app.config)
     db = get_session()
-    part = request.args.get("part", 1, type=int) or 1
-    if not 1 <= part <= documents.slip_parts(shipment_run.shipments_done):
-        abort(404)
+    part = _part_or_404(shipment_run)
     pdf = render_slips(documents.slip_data(db, shipment_run, library, part=part))
     _audit_export(db, "packing_slips", shipment_run)
     return _pdf(pdf, f"slips-{shipment_run.month}-{part}.pdf")
@@ -379,8 +386,10 @@ def pick_list(run_id: int):  # type: ignore[no-untyped-def]
     from letters.slips import render_pick_list
 
     shipment_run = _committed_or_404(run_id)
-    pdf = render_pick_list(documents.pick_lines(get_session(), shipment_run), presorted=True, printed_on=clock.today())
-    return _pdf(pdf, f"pick-list-{shipment_run.month}.pdf")
+    part = _part_or_404(shipment_run)
+    pdf = render_pick_list(documents.pick_lines(get_session(), shipment_run, part=part), presorted=True,
+                           printed_on=clock.today())
+    return _pdf(pdf, f"pick-list-{shipment_run.month}-{part}.pdf")
 
 
 @bp.route("/runs/<int:run_id>/addresses.csv")

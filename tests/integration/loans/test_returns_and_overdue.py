@@ -141,6 +141,25 @@ def test_overdue_letters_and_recorded_reminders(client, as_role, db, shipped, mo
     assert {loan.reminded_on for loan in db.scalars(select(Loan))} == {date(2027, 1, 8)}
 
 
+def test_an_overdue_letter_goes_where_the_patrons_letters_go(db, librarian, shipped):
+    """Letters follow the correspondence rule: to the care office (気付) that receives them; parcels go home."""
+    from letters.data import Library
+    from outreach.patrons import services as patron_services
+    from outreach.types import ProxyRelation
+
+    _hanako, ichiro = shipped
+    patron_services.add_proxy(db, ichiro, actor=librarian, data=dict(
+        name="ケアマネ 太郎", relation=ProxyRelation.CARE_MANAGER, organisation="西宮ケアプランセンター",
+        postal_code="662-0918", address="兵庫県西宮市六湛寺町9-9", receives_letters=True))
+    db.flush()
+    library = Library(name="西宮市立中央図書館", section="", postal_code="662-0914", address="兵庫県西宮市川添町15-26",
+                      phone="0798-33-0183")
+    (letter,) = services.overdue_letters(db, date(2027, 1, 8), library, patron_ids=[ichiro.id])
+    to = letter.addressee
+    assert (to.postal_code, to.address_lines, to.name) == ("662-0918", ("兵庫県西宮市六湛寺町9-9",), "佐藤 一郎")
+    assert to.proxy_name == "西宮ケアプランセンター" and to.proxy_is_organisation  # 事業所 気付, not the person 様方
+
+
 def test_the_returns_page(client, as_role, db, shipped, fixed_today):
     as_role("librarian")
     bad = post(client, "/loans/returns", {"barcodes": "B001\nNOPE"}, form_url="/loans/returns")

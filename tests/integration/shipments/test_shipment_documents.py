@@ -59,9 +59,10 @@ def committed(db, librarian):  # type: ignore[no-untyped-def]
     hanako = new_patron(db, librarian, "8000000001", name="山田 花子", needs_large_print=True,
                         building="西宮北口グランドパレスタワーレジデンス東棟２５階２５０３号室")
     kiyoshi = new_patron(db, librarian, "8000000002", name="高橋 清", postal_code="663-8204")
+    # 高橋's letters go to his care manager's office; his parcels still go home (宅配 is delivery home)
     patron_services.add_proxy(db, kiyoshi, actor=librarian, data=dict(
-        name="ケアマネ 太郎", relation=ProxyRelation.CARE_MANAGER, postal_code="662-0918",
-        address="兵庫県西宮市六湛寺町9-9", receives_letters=True))
+        name="ケアマネ 太郎", relation=ProxyRelation.CARE_MANAGER, organisation="西宮ケアプランセンター",
+        postal_code="662-0918", address="兵庫県西宮市六湛寺町9-9", receives_letters=True))
     yukari = new_patron(db, librarian, "8000000003", name="鈴木 ゆかり", postal_code="663-8035")
     approve(db, hanako, HD)
     approve(db, kiyoshi, HD)
@@ -112,7 +113,9 @@ def test_each_label_exists_once_on_its_template_and_stays_inside(client, as_role
         used.add(owner[0])
     assert used == {0, 1, 2}  # three labels, in the first three positions
     text = " ".join(run.text for run in runs)
-    assert "ケアマネ 太郎 様方" in text and "〒662-0918" in text  # care of the proxy, at the proxy's address
+    # every parcel goes to the patron's home, never to the office of the proxy who receives the letters
+    assert "〒663-8204" in text and "〒662-0918" not in text
+    assert "ケアマネ" not in text and "ケアプランセンター" not in text and "様方" not in text
     assert text.count("特定録音物等郵便物") == 1  # the mail loan only
     assert text.count("西宮市立中央図書館") == 3  # the sender on every label
 
@@ -185,7 +188,7 @@ def test_packing_slips_come_in_files_of_bounded_size(client, as_role, committed,
     # Memory stays bounded because a big month's slips are split into files; two per file here.
     from outreach.shipments import documents
 
-    monkeypatch.setattr(documents, "SLIPS_PER_FILE", 2)
+    monkeypatch.setattr(documents, "SHIPMENTS_PER_FILE", 2)
     as_role("librarian")
     page = client.get(f"/shipments/runs/{committed.id}/print").get_data(as_text=True)
     assert "part=1" in page and "part=2" in page and "part=3" not in page
@@ -198,6 +201,40 @@ def test_packing_slips_come_in_files_of_bounded_size(client, as_role, committed,
     assert sorted(sum(t.count(n) > 0 for t in texts) for n in names) == [1, 1, 1]  # each slip once, in one file
     assert sum(n in texts[1] for n in names) == 1
     assert client.get(f"/shipments/runs/{committed.id}/slips.pdf?part=3").status_code == 404
+
+
+def test_labels_return_labels_and_the_pick_list_come_in_the_same_files_as_the_slips(client, as_role, committed,
+                                                                                   monkeypatch):
+    # Two shipments per file here, in postal-code order: 花子 (662-0911) and ゆかり (663-8035), then 高橋 (663-8204).
+    monkeypatch.setattr(documents, "SHIPMENTS_PER_FILE", 2)
+    as_role("librarian")
+    page = client.get(f"/shipments/runs/{committed.id}/print").get_data(as_text=True)
+    assert 'name="part"' in page and "pick-list.pdf?part=2" in page and "各書類は2件ずつのファイル" in page
+    base = f"/shipments/runs/{committed.id}"
+    by_part: dict[int, dict[str, str]] = {}
+    for part in (1, 2):
+        files = {
+            "labels": client.get(f"{base}/labels.pdf?template=12up&kind=outbound&part={part}"),
+            "return": client.get(f"{base}/labels.pdf?template=12up&kind=return&part={part}"),
+            "slips": client.get(f"{base}/slips.pdf?part={part}"),
+            "pick": client.get(f"{base}/pick-list.pdf?part={part}"),
+        }
+        assert all(r.status_code == 200 and r.mimetype == "application/pdf" for r in files.values())
+        by_part[part] = {k: "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages).replace(" ", "")
+                         for k, r in files.items()}
+    names = ("山田花子", "高橋清", "鈴木ゆかり")
+    for kind in ("labels", "return", "slips"):
+        assert sorted(sum(n in by_part[p][kind] for p in (1, 2)) for n in names) == [1, 1, 1], kind
+        # file N of every document covers the same patrons
+        assert [n for n in names if n in by_part[1][kind]] == [n for n in names if n in by_part[1]["slips"]]
+    assert [n for n in names if n in by_part[1]["slips"]] == ["山田花子", "鈴木ゆかり"]
+    # the pick list of a file lists exactly the items of that file's slips (by barcode)
+    for part in (1, 2):
+        for barcode in ("B001", "B002", "B003", "P001", "D001"):
+            assert (barcode in by_part[part]["pick"]) == (barcode in by_part[part]["slips"]), (part, barcode)
+    assert client.get(f"{base}/pick-list.pdf?part=3").status_code == 404
+    bad = client.get(f"{base}/labels.pdf?template=12up&kind=outbound&part=3")
+    assert bad.status_code == 400 and "ファイル3はありません" in bad.get_data(as_text=True)
 
 
 def _sizes(pdf: bytes, marker: str) -> list[float]:
@@ -230,7 +267,8 @@ def test_the_address_csv(client, as_role, committed):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == documents.ADDRESS_HEADER and len(rows) == 4
     by_name = {row[6]: row for row in rows[1:]}
-    assert by_name["高橋 清 様"][5] == "ケアマネ 太郎 様方" and by_name["高橋 清 様"][2] == "662-0918"
+    assert by_name["高橋 清 様"][5] == "" and by_name["高橋 清 様"][2] == "663-8204"  # home, not the care office
+    assert by_name["高橋 清 様"][3] == "兵庫県西宮市池田町1-1"
     assert by_name["鈴木 ゆかり 様"][7] == "特定録音物等郵便物" and by_name["山田 花子 様"][7] == "ゆうメール"
 
 

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
+import pytest
 from sqlalchemy import func, select
 
 from outreach.catalog.models import CatalogItem
@@ -120,11 +124,93 @@ def test_a_big_month_of_slips_is_written_in_several_files(app, db, librarian, fi
         request(db, patron, librarian, [f"C00{n}"])
     db.commit()
     assert run_cli(app, "shipments", "run", "--month", "2026-12").exit_code == 0
-    monkeypatch.setattr(documents, "SLIPS_PER_FILE", 2)
-    out = tmp_path / "slips.pdf"
-    result = run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", "slips", "--out", str(out))
+    monkeypatch.setattr(documents, "SHIPMENTS_PER_FILE", 2)
+    texts = {}
+    for kind in ("slips", "labels", "return-labels", "pick-list"):
+        out = tmp_path / f"{kind}.pdf"
+        result = run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", kind, "--out", str(out),
+                         "--start", "12")
+        assert result.exit_code == 0, result.output
+        files = sorted(tmp_path.glob(f"{kind}-*.pdf"))
+        assert [f.name for f in files] == [f"{kind}-1.pdf", f"{kind}-2.pdf"] and not out.exists()
+        texts[kind] = ["".join(p.extract_text() for p in PdfReader(f).pages).replace(" ", "") for f in files]
+    assert sum(t.count("本0") + t.count("本1") + t.count("本2") for t in texts["slips"]) == 3
+    for kind in ("labels", "return-labels"):  # file N holds the patrons of slip file N
+        for part in (0, 1):
+            assert [n for n in ("山田花子", "高橋清", "佐藤一郎") if n in texts[kind][part]] == \
+                [n for n in ("山田花子", "高橋清", "佐藤一郎") if n in texts["slips"][part]]
+    # the start position uses up a partly used sheet in the first file only: 12up from position 12 → 2 sheets
+    assert [len(PdfReader(tmp_path / f"labels-{n}.pdf").pages) for n in (1, 2)] == [2, 1]
+    for part in (0, 1):
+        assert sorted(b for b in ("C000", "C001", "C002") if b in texts["pick-list"][part]) == \
+            sorted(b for b in ("C000", "C001", "C002") if b in texts["slips"][part])
+
+
+def test_print_needs_a_committed_month(app, db, librarian, fixed_today, tmp_path):
+    from outreach.db import database
+    from outreach.shipments import services
+
+    seed(db, librarian)
+    patron = new_patron(db, librarian, "9100000002", name="佐藤 一郎")
+    approve(db, patron, Service.HOME_DELIVERY)
+    new_item(db, "B003", "本 3")
+    request(db, patron, librarian, ["B003"])
+    db.commit()
+    assert run_cli(app, "shipments", "plan", "--month", "2026-12").exit_code == 0
+    run = db.scalars(select(ShipmentRun)).one()
+    # a commit that stopped after its first chunk: one shipment written, the other not yet
+
+    with pytest.raises(RuntimeError):
+        services.commit_run(database.session_scope, run.id, chunk_size=1, today=fixed_today,
+                            on_chunk=lambda _o: (_ for _ in ()).throw(RuntimeError("stopped")))
+    assert count(db, Shipment) == 1
+    for kind in ("labels", "slips", "pick-list", "addresses"):
+        out = tmp_path / f"{kind}.out"
+        refused = run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", kind, "--out", str(out))
+        assert refused.exit_code != 0 and "2026-12 is not committed (committing): commit it first" in refused.output
+        assert not out.exists()
+    assert run_cli(app, "shipments", "commit", "--month", "2026-12").exit_code == 0
+    out = tmp_path / "labels.pdf"
+    assert run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", "labels", "--out", str(out)).exit_code == 0
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_the_address_csv_is_defused_and_audited(app, db, librarian, fixed_today, tmp_path):
+    from outreach.audit.models import AuditEvent
+
+    patron = new_patron(db, librarian, "9300000001", name="山田 花子", building='=HYPERLINK("http://x")')
+    approve(db, patron, Service.HOME_DELIVERY)
+    new_item(db, "B001", "本 1")
+    request(db, patron, librarian, ["B001"])
+    db.commit()
+    assert run_cli(app, "shipments", "run", "--month", "2026-12").exit_code == 0
+    out = tmp_path / "addresses.csv"
+    result = run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", "addresses", "--out", str(out))
     assert result.exit_code == 0, result.output
-    files = sorted(tmp_path.glob("slips-*.pdf"))
-    assert [f.name for f in files] == ["slips-1.pdf", "slips-2.pdf"]
-    text = ["".join(p.extract_text() for p in PdfReader(f).pages).replace(" ", "") for f in files]
-    assert sum(t.count("本0") + t.count("本1") + t.count("本2") for t in text) == 3
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows[1][4] == '\'=HYPERLINK("http://x")'  # a spreadsheet shows it as text, never runs it
+    labels = tmp_path / "labels.pdf"
+    assert run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", "labels", "--out", str(labels)).exit_code == 0
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)).all()
+    assert [(e.entity_type, e.actor_username) for e in events] == [("address_list", "command line"),
+                                                                  ("outbound_labels", "command line")]
+    assert "2026-12" in events[0].detail
+
+
+def test_a_stale_plan_is_refused_on_the_command_line_with_the_way_out(app, db, librarian, tmp_path, monkeypatch):
+    from datetime import date
+
+    from outreach import clock
+
+    seed(db, librarian)
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 11, 25))
+    assert run_cli(app, "shipments", "plan", "--month", "2026-12").exit_code == 0
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 12, 2))  # the planned shipping day has passed
+    for command in (("commit",), ("run",)):
+        refused = run_cli(app, "shipments", *command, "--month", "2026-12")
+        assert refused.exit_code != 0, refused.output
+        assert "shipping date (2026-12-01) has passed" in refused.output and "--replan" in refused.output
+    assert count(db, Shipment) == 0
+    done = run_cli(app, "shipments", "run", "--month", "2026-12", "--replan")
+    assert done.exit_code == 0 and "Committed 2026-12: 1 shipments, 2 items." in done.output
+    assert db.scalars(select(Shipment.shipped_on)).one() == date(2026, 12, 2)
