@@ -172,6 +172,12 @@ class TextWriter:
             return
         key = (s, font, size)
         ops = self._sized.get(key)
+        if ops is None and s.isascii() and s.isprintable() and (name := self._ascii_name(font)):
+            # a barcode or shipment number: new on every row, so not worth remembering
+            self.canvas._code.append(
+                f"BT 1 0 0 1 {x:.2f} {baseline:.2f} Tm {name} {size:.2f} Tf ({s.translate(_ESC_ASCII)}) Tj ET"
+            )
+            return
         if ops is None:
             # the font size slot is a NUL, which escaped text can never contain
             ops = self._encode(s, font).replace("\x00", f"{size:.2f}")
