@@ -162,6 +162,7 @@ class _SlipKind:
         self._cells_laid: dict[tuple[str, float, int], tuple[tuple[str, ...], float]] = {}
         self._by_height: dict[float, tuple[float, float, Block]] = {}
         self._barcode_parts: tuple[str, str, int] | bool | None = None
+        self._return: list[Block | None] | None = None
         self.title_x = self.col_x[1 if large else 2] + _PAD
         # how many characters of printable ASCII surely fit a column (for barcodes)
         self._widest = widest = max(width_of(chr(c), GOTHIC, 1.0) for c in range(32, 127))
@@ -268,11 +269,22 @@ class _SlipKind:
         flow.space(body * 0.3)
         flow.paragraph(self._count_line(values), GOTHIC, body, leading=lead, align="right")
 
-        # how to return, and whom to ask: kept together
+        # how to return, and whom to ask: each step whole, the heading with the first one
         steps = t.get("return_steps", ())
         texts = [t.get("return_heading", ""), t.get("contact", "")]
         texts += [s if isinstance(s, str) else s.get("text", "") for s in steps]
-        self._put(flow, ("return",), self._return_block, texts, values)
+        if self._uses_per_slip(texts):
+            for part in self._return_parts(values):
+                part(flow, values)
+        else:
+            if self._return is None:
+                self._return = [
+                    self._block(("return", n), part, (), values) for n, part in enumerate(self._return_parts(values))
+                ]
+            for block in self._return:
+                if block is None:  # (a part taller than a page)
+                    continue
+                flow.place(block)
 
         def footer(page_no: int, total: int) -> TextOp:
             text = f"{page_no} / {total}"
@@ -320,19 +332,27 @@ class _SlipKind:
         flow.y -= 2 * mm
         flow.space(body * 0.8)
 
-    def _return_block(self, flow: Flow, values: dict[str, object]) -> None:
+    def _return_parts(self, values: dict[str, object]) -> list:
+        """How to return (heading and numbered steps) and the contact line, as parts that are
+        each kept whole on a page: the heading with the first step, then one part per step."""
         body, lead = self.body, self.lead
         steps = wording.entries(self.t, "return_steps", values)
-        if steps:
+
+        def step(flow: Flow, n: int, text: str) -> None:
+            flow.paragraph(f"{n}．{text}", GOTHIC, body, leading=lead, indent=body * 2, first_indent=-body * 2)
+
+        def first(flow: Flow, _values: dict[str, object]) -> None:
             flow.space(body * 0.6)
-            flow.need(lead * 3)
             flow.line(self.t.get("return_heading", ""), GOTHIC_BOLD, body, leading=lead)
-            for n, st in enumerate(steps, start=1):
-                flow.paragraph(
-                    f"{n}．{st['text']}", GOTHIC, body, leading=lead, indent=body * 2, first_indent=-body * 2
-                )
-        flow.space(body * 0.6)
-        flow.paragraph(self.fill("contact", values), GOTHIC, body, leading=lead)
+            step(flow, 1, steps[0]["text"])
+
+        def contact(flow: Flow, values: dict[str, object]) -> None:
+            flow.space(body * 0.6)
+            flow.paragraph(self.fill("contact", values), GOTHIC, body, leading=lead)
+
+        parts = [first] if steps else []
+        parts += [lambda flow, _v, n=n, st=st: step(flow, n, st["text"]) for n, st in enumerate(steps[1:], start=2)]
+        return [*parts, contact]
 
     def _put_header(self, flow: Flow) -> None:
         assert self.header is not None  # the column heads never depend on the slip
