@@ -163,6 +163,7 @@ class _SlipKind:
         self._by_height: dict[float, tuple[float, float, Block]] = {}
         self._barcode_parts: tuple[str, str, int] | bool | None = None
         self._return: list[Block | None] | None = None
+        self._return_per_slip: bool | None = None
         self.title_x = self.col_x[1 if large else 2] + _PAD
         # how many characters of printable ASCII surely fit a column (for barcodes)
         self._widest = widest = max(width_of(chr(c), GOTHIC, 1.0) for c in range(32, 127))
@@ -270,10 +271,12 @@ class _SlipKind:
         flow.paragraph(self._count_line(values), GOTHIC, body, leading=lead, align="right")
 
         # how to return, and whom to ask: each step whole, the heading with the first one
-        steps = t.get("return_steps", ())
-        texts = [t.get("return_heading", ""), t.get("contact", "")]
-        texts += [s if isinstance(s, str) else s.get("text", "") for s in steps]
-        if self._uses_per_slip(texts):
+        if self._return_per_slip is None:
+            steps = t.get("return_steps", ())
+            texts = [t.get("return_heading", ""), t.get("contact", "")]
+            texts += [s if isinstance(s, str) else s.get("text", "") for s in steps]
+            self._return_per_slip = self._uses_per_slip(texts)
+        if self._return_per_slip:
             for part in self._return_parts(values):
                 part(flow, values)
         else:
