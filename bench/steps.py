@@ -56,9 +56,9 @@ def step_preview(url: str, today: date, **_: Any) -> dict[str, Any]:
     with app.app_context():
         started = time.perf_counter()
         with database.session_scope(write=False) as session:
-            _choice, summary, decisions = services.dry_run(session, month=_month_after(today), today=today)
+            _choice, summary = services.dry_run(session, month=_month_after(today), today=today)
         return {"seconds": time.perf_counter() - started, "shipments": summary.shipments, "items": summary.items,
-                "decisions": len(decisions)}
+                "decisions": summary.considered}
 
 
 def step_run(url: str, today: date, **_: Any) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, Table, create_engine, event
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -79,6 +79,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA cache_size=-32768")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -133,6 +134,69 @@ def close_session(_exc: BaseException | None = None) -> None:
         # Anything not committed explicitly by the view is discarded: nothing half-saved.
         session.rollback()
         session.close()
+
+
+def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                constants: Mapping[str, Any] | None = None) -> None:
+    """INSERT many rows through the driver's own executemany, in the session's transaction.
+
+    For the batch paths (the monthly plan and commit): SQLAlchemy's executemany converts every value of
+    every row through its parameter machinery, which costs several times the insert itself. Here the
+    rows must hold values the driver takes as they are (ints, str, StrEnum members, bools, None); the
+    ``constants`` (dates, timestamps, the same for every row) go through their column type once.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    fixed = {name: _db_value(table, name, value, dialect) for name, value in (constants or {}).items()}
+    names = [*columns, *fixed]
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join([mark] * len(names))})")
+    tail = tuple(fixed.values())
+    conn.exec_driver_sql(sql, [(*row, *tail) for row in rows] if tail else list(rows))
+
+
+def bulk_update(session: Session, table: Table, key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                constants: Mapping[str, Any] | None = None) -> None:
+    """UPDATE many rows by key through the driver's executemany (see bulk_insert for the values).
+
+    Each row holds the new values of ``columns`` followed by the key; ``constants`` are set on every row.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    fixed = {name: _db_value(table, name, value, dialect) for name, value in (constants or {}).items()}
+    names = [*columns, *fixed]
+    sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(n)} = {mark}' for n in names)} "
+           f"WHERE {quote(key)} = {mark}")
+    tail = tuple(fixed.values())
+    conn.exec_driver_sql(sql, [(*row[:-1], *tail, row[-1]) for row in rows] if tail else list(rows))
+
+
+def _db_value(table: Table, name: str, value: Any, dialect: Any) -> Any:
+    process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process is not None and value is not None else value
+
+
+def stream_rows(session: Session, stmt: Any, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
+    """The rows of a Core SELECT as the driver's plain tuples, fetched in batches (a server-side cursor
+    on PostgreSQL). No type conversion: for large scans whose columns are ints and text."""
+    conn = session.connection()
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    # per statement: Connection.execution_options() would change the session's connection for good
+    result = conn.exec_driver_sql(sql, execution_options={"stream_results": True})
+    try:
+        cursor = result.cursor
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        result.close()
 
 
 def enum_type(enum_cls: type) -> Any:

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from outreach.errors import ServiceHasNoLoansError
 from outreach.policy import DEFAULT_POLICY, ItemLimits, Policy
@@ -267,9 +268,9 @@ class ReaderPreferences:
     items_per_month: int = 5
 
 
-@dataclass(frozen=True)
-class SelectableItem:
-    """An available item as the catalogue stream gives it to the selection."""
+class SelectableItem(NamedTuple):
+    """An available item as the catalogue stream gives it to the selection (a tuple: the stream makes
+    one for every available item of the catalogue, so it must be cheap to build)."""
 
     item_id: int
     barcode: str

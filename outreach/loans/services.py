@@ -16,7 +16,7 @@ from outreach.audit import services as audit
 from outreach.auth.models import StaffUser
 from outreach.catalog import rules as catalog_rules
 from outreach.catalog.models import CatalogItem
-from outreach.db import utcnow
+from outreach.db import stream_rows, utcnow
 from outreach.enrolments.services import active_approval
 from outreach.errors import DomainError
 from outreach.loans import rules
@@ -319,7 +319,8 @@ def selectable_items(session: Session, material_types: Iterable[MaterialType], *
                      exclude_requested: bool = True, batch: int = 2000) -> Iterator[rules.SelectableItem]:
     """Available, lendable, suitable items of these types, newest first, streamed (for おまかせ).
 
-    Items someone has asked for (open request lines) are left for them.
+    Items someone has asked for (open request lines) are left for them. The monthly plan reads the
+    whole available catalogue through here, so rows come as the driver's tuples (db.stream_rows).
     """
     stmt = (select(CatalogItem.id, CatalogItem.barcode, CatalogItem.title, CatalogItem.material_type,
                    CatalogItem.author_key, CatalogItem.subject_keys, CatalogItem.title_key)
@@ -329,14 +330,15 @@ def selectable_items(session: Session, material_types: Iterable[MaterialType], *
         stmt = stmt.where(~exists().where(
             LoanRequestLine.item_id == CatalogItem.id, LoanRequest.id == LoanRequestLine.request_id,
             LoanRequest.state == LoanRequestState.OPEN))
-    result = session.execute(stmt.order_by(CatalogItem.id.desc()).execution_options(yield_per=batch))
+    materials = {m.value: m for m in MaterialType}
+    item = rules.SelectableItem
+    rows = stream_rows(session, stmt.order_by(CatalogItem.id.desc()), batch)
     try:
-        for row in result:
-            keys = tuple(k for k in (row.subject_keys or "").split("|") if k)
-            yield rules.SelectableItem(row.id, row.barcode, row.title, row.material_type, row.author_key or "", keys,
-                                       row.title_key or "")
+        for item_id, barcode, title, material, author_key, subject_keys, title_key in rows:
+            keys = tuple(k for k in subject_keys.split("|") if k) if subject_keys else ()
+            yield item(item_id, barcode, title, materials[material], author_key or "", keys, title_key or "")
     finally:
-        result.close()  # the selection usually stops early: release the (server-side) cursor now
+        rows.close()  # the selection usually stops early: release the (server-side) cursor now
 
 
 def reading_history(session: Session, patron_ids: Iterable[int]) -> dict[int, set[int]]:

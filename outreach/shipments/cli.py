@@ -89,7 +89,7 @@ def run(month: str, dry_run: bool, replan: bool, shipping_date: str | None, chun
     try:
         if dry_run:
             with database.session_scope(write=False) as session:
-                choice, summary, _decisions = services.dry_run(session, month=month, today=today,
+                choice, summary = services.dry_run(session, month=month, today=today,
                                                                shipping_on=_date(shipping_date))
             _echo_summary(choice.month, choice.shipping_on, choice.due_on, summary.shipments, summary.items,
                           summary.excluded, summary.by_reason)

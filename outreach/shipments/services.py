@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -26,7 +26,7 @@ from outreach.auth.models import StaffUser
 from outreach.catalog import rules as catalog_rules
 from outreach.catalog import services as catalog_services
 from outreach.catalog.models import CatalogItem
-from outreach.db import utcnow
+from outreach.db import bulk_insert, bulk_update, utcnow
 from outreach.enrolments.models import Approval
 from outreach.enrolments.services import active_approvals_stmt, in_force_condition
 from outreach.loans import rules as loan_rules
@@ -125,7 +125,10 @@ def build_cases(session: Session, month: str, shipping_on: date) -> list[rules.P
         select(LoanRequest.patron_id, LoanRequest.service).where(
             LoanRequest.state == LoanRequestState.OPEN, LoanRequest.choose_for_me.is_(True)).distinct()
     ).tuples())
-    profiles = {p.patron_id: p for p in session.scalars(select(ReaderProfile))}
+    # columns, not ORM objects: at national size there is a profile for nearly every patron
+    profiles = {p.patron_id: p for p in session.execute(select(
+        ReaderProfile.patron_id, ReaderProfile.subjects, ReaderProfile.authors, ReaderProfile.formats,
+        ReaderProfile.exclusions, ReaderProfile.items_per_month, ReaderProfile.is_monthly))}
     monthly = {pid for pid, p in profiles.items() if p.is_monthly and p.items_per_month > 0}
 
     keys = set(standing) | set(lines) | {k for k in choose if k[1] in LENDING_SERVICES}
@@ -228,15 +231,17 @@ def list_runs(session: Session, limit: int = 24) -> Sequence[ShipmentRun]:
 
 
 def dry_run(session: Session, *, month: str, today: date,
-            shipping_on: date | None = None) -> tuple[MonthChoice, rules.PlanSummary, list[rules.Decision]]:
-    """The plan as it would be, with nothing stored (``outreach shipments run --dry-run``)."""
+            shipping_on: date | None = None) -> tuple[MonthChoice, rules.PlanSummary]:
+    """The plan as it would be, counted, with nothing stored (``outreach shipments run --dry-run``).
+
+    The decisions are counted as they stream out of the planner, not kept: memory stays that of the
+    month's facts, whatever the number of patrons.
+    """
     choice = choose_month(session, month, today, shipping_on)
     summary = rules.PlanSummary()
-    decisions = []
     for decision in compute_plan(session, choice.month, choice.shipping_on, current_policy(session)):
         summary.add(decision)
-        decisions.append(decision)
-    return choice, summary, decisions
+    return choice, summary
 
 
 def plan_run(session: Session, *, month: str, today: date, shipping_on: date | None = None,
@@ -311,12 +316,13 @@ def _store(session: Session, run: ShipmentRun, decisions: Iterable[rules.Decisio
 
 
 def _store_batch(session: Session, run: ShipmentRun, batch: Sequence[rules.Decision]) -> None:
-    session.execute(insert(PlannedShipment.__table__), [  # type: ignore[attr-defined]
-        {"run_id": run.id, "patron_id": d.patron_id, "service": d.service, "will_ship": d.ship,
-         "skip_reason": d.reason, "detail": d.detail_ja[:300], "detail_en": d.detail_en[:300],
-         "books_count": d.books, "audio_visual_count": d.audio_visual, "is_committed": False}
+    # The driver's executemany (db.bulk_insert): at national size the plan is hundreds of thousands of rows.
+    bulk_insert(session, PlannedShipment.__table__, (  # type: ignore[attr-defined]
+        "patron_id", "service", "will_ship", "skip_reason", "detail", "detail_en", "books_count",
+        "audio_visual_count"), [
+        (d.patron_id, d.service, d.ship, d.reason, d.detail_ja[:300], d.detail_en[:300], d.books, d.audio_visual)
         for d in batch
-    ])
+    ], constants={"run_id": run.id, "is_committed": False})
     ids: dict[tuple[int, Service], int] = {}
     for chunk in _chunks(sorted({d.patron_id for d in batch})):
         for pid, patron_id, service in session.execute(
@@ -324,21 +330,18 @@ def _store_batch(session: Session, run: ShipmentRun, batch: Sequence[rules.Decis
             .where(PlannedShipment.run_id == run.id, PlannedShipment.patron_id.in_(chunk))
         ):
             ids[(patron_id, service)] = pid
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for d in batch:
         planned_id = ids[(d.patron_id, d.service)]
         for line in d.lines:
-            rows.append({"run_id": run.id, "planned_shipment_id": planned_id, "item_id": line.item_id,
-                         "source": line.source, "request_line_id": line.line_id, "is_included": True,
-                         "reason": line.reason[:300], "problem_code": "", "problem": "", "problem_en": "",
-                         "carry_over": False})
+            rows.append((planned_id, line.item_id, line.source, line.line_id, True, line.reason[:300], "", "", "",
+                         False))
         for held in d.held_back:
-            rows.append({"run_id": run.id, "planned_shipment_id": planned_id, "item_id": held.item_id,
-                         "source": ItemSource.NAMED, "request_line_id": held.line_id, "is_included": False,
-                         "reason": "", "problem_code": held.code[:40], "problem": held.message_ja[:300],
-                         "problem_en": held.message_en[:300], "carry_over": held.carry_over})
-    if rows:
-        session.execute(insert(PlannedItem.__table__), rows)  # type: ignore[attr-defined]
+            rows.append((planned_id, held.item_id, ItemSource.NAMED, held.line_id, False, "", held.code[:40],
+                         held.message_ja[:300], held.message_en[:300], held.carry_over))
+    bulk_insert(session, PlannedItem.__table__, (  # type: ignore[attr-defined]
+        "planned_shipment_id", "item_id", "source", "request_line_id", "is_included", "reason", "problem_code",
+        "problem", "problem_en", "carry_over"), rows, constants={"run_id": run.id})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -752,16 +755,23 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int, le
     if not planned:
         return None
     planned_ids = [p.id for p in planned]
-    lines = session.execute(
+    # The chunk is every shipment still to commit with an id in this range: later queries name the range
+    # (an index range) instead of sending thousands of ids.
+    in_chunk = (PlannedShipment.run_id == run_id, PlannedShipment.will_ship.is_(True),
+                PlannedShipment.is_committed.is_(False), PlannedShipment.id.between(planned_ids[0], planned_ids[-1]))
+    chunk_patrons = select(PlannedShipment.patron_id).where(*in_chunk)
+    chunk_items = (select(PlannedItem.item_id).join(PlannedShipment, PlannedShipment.id == PlannedItem.planned_shipment_id)
+                   .where(*in_chunk, PlannedItem.is_included.is_(True)))
+    core = session.connection()  # plain rows, no ORM result machinery: these reads are the chunk's bulk
+    lines = core.execute(
         select(PlannedItem.id, PlannedItem.planned_shipment_id, PlannedItem.item_id, PlannedItem.source,
                PlannedItem.request_line_id)
-        .where(PlannedItem.planned_shipment_id.in_(planned_ids), PlannedItem.is_included.is_(True))
+        .join(PlannedShipment, PlannedShipment.id == PlannedItem.planned_shipment_id)
+        .where(*in_chunk, PlannedItem.is_included.is_(True))
         .order_by(PlannedItem.id)
     ).all()
-    shipped_before = set()
-    for chunk in _chunks(sorted({p.patron_id for p in planned})):
-        shipped_before.update(session.execute(select(Shipment.patron_id, Shipment.service).where(
-            Shipment.month == run.month, Shipment.patron_id.in_(chunk))).tuples())
+    shipped_before = set(core.execute(select(Shipment.patron_id, Shipment.service).where(
+        Shipment.month == run.month, Shipment.patron_id.in_(chunk_patrons))).tuples())
     already = [p for p in planned if (p.patron_id, p.service) in shipped_before]
     stopped_by_key = _standing_now(session, {(p.patron_id, p.service) for p in planned
                                              if (p.patron_id, p.service) not in shipped_before},
@@ -782,19 +792,18 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int, le
 
     available: dict[int, MaterialType] = {}
     problems: dict[int, rules.CommitProblem] = {}
-    for chunk in _chunks([line.item_id for line in candidates]):
-        # By primary key only (the status is checked here): a status condition in SQL lets SQLite pick the
-        # status index and scan every available item for each chunk, which grows with the catalogue.
-        stmt = select(CatalogItem.id, CatalogItem.material_type, CatalogItem.status, CatalogItem.is_lendable,
-                      CatalogItem.is_unsuitable).where(CatalogItem.id.in_(chunk))
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        for item_id, material, status, lendable, unsuitable in session.execute(stmt):
-            problem = rules.commit_item_problem(lendable, unsuitable, status)
-            if problem is None:
-                available[item_id] = material
-            else:
-                problems[item_id] = problem
+    # By primary key only (the status is checked here): a status condition in SQL lets SQLite pick the
+    # status index and scan every available item for each chunk, which grows with the catalogue.
+    stmt = select(CatalogItem.id, CatalogItem.material_type, CatalogItem.status, CatalogItem.is_lendable,
+                  CatalogItem.is_unsuitable).where(CatalogItem.id.in_(chunk_items))
+    if core.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=CatalogItem)
+    for item_id, material, status, lendable, unsuitable in core.execute(stmt):
+        problem = rules.commit_item_problem(lendable, unsuitable, status)
+        if problem is None:
+            available[item_id] = material
+        else:
+            problems[item_id] = problem
 
     by_planned: dict[int, list[Any]] = defaultdict(list)
     dropped: dict[rules.CommitProblem, list[int]] = defaultdict(list)
@@ -808,36 +817,31 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int, le
     dropped_count = sum(len(ids) for ids in dropped.values())
 
     created_at = utcnow()
-    if to_ship:
-        session.execute(insert(Shipment.__table__), [  # type: ignore[attr-defined]
-            {"run_id": run_id, "patron_id": p.patron_id, "service": p.service, "month": run.month,
-             "shipped_on": run.shipping_on, "due_on": run.due_on, "created_at": created_at,
-             "books_count": sum(1 for ln in by_planned[p.id] if not available[ln.item_id].is_audio_visual),
-             "audio_visual_count": sum(1 for ln in by_planned[p.id] if available[ln.item_id].is_audio_visual)}
-            for p in to_ship
-        ])
-    shipment_ids: dict[tuple[int, Service], int] = {}
-    for chunk in _chunks(sorted({p.patron_id for p in to_ship})):
-        for sid, patron_id, service in session.execute(select(Shipment.id, Shipment.patron_id, Shipment.service).where(
-                Shipment.month == run.month, Shipment.patron_id.in_(chunk))):
-            shipment_ids[(patron_id, service)] = sid
-    loans = []
+    counts = {p.id: _kinds(by_planned[p.id], available) for p in to_ship}
+    bulk_insert(session, Shipment.__table__, ("patron_id", "service", "books_count", "audio_visual_count"), [  # type: ignore[attr-defined]
+        (p.patron_id, p.service, *counts[p.id]) for p in to_ship
+    ], constants={"run_id": run_id, "month": run.month, "shipped_on": run.shipping_on, "due_on": run.due_on,
+                  "created_at": created_at})
+    shipment_ids: dict[tuple[int, Service], int] = {
+        (patron_id, service): sid for sid, patron_id, service in core.execute(
+            select(Shipment.id, Shipment.patron_id, Shipment.service).where(
+                Shipment.month == run.month, Shipment.patron_id.in_(chunk_patrons)))}
+    loans: list[tuple[Any, ...]] = []
     lent: list[int] = []
     shipped_lines: list[int] = []
     for p in to_ship:
         sid = shipment_ids[(p.patron_id, p.service)]
         for ln in by_planned[p.id]:
-            loans.append({"shipment_id": sid, "patron_id": p.patron_id, "item_id": ln.item_id, "service": p.service,
-                          "material_type": available[ln.item_id], "source": ln.source, "shipped_on": run.shipping_on,
-                          "due_on": run.due_on, "status": LoanStatus.ON_LOAN, "created_at": created_at})
+            loans.append((sid, p.patron_id, ln.item_id, p.service, available[ln.item_id], ln.source))
             lent.append(ln.item_id)
             if ln.request_line_id is not None:
                 shipped_lines.append(ln.request_line_id)
-    if loans:
-        session.execute(insert(Loan.__table__), loans)  # type: ignore[attr-defined]
-    for chunk in _chunks(lent):
-        session.execute(update(CatalogItem).where(CatalogItem.id.in_(chunk)).values(
-            status=ItemStatus.ON_LOAN, updated_at=created_at), execution_options={"synchronize_session": False})
+    bulk_insert(session, Loan.__table__, ("shipment_id", "patron_id", "item_id", "service", "material_type",  # type: ignore[attr-defined]
+                                          "source"), loans,
+                constants={"shipped_on": run.shipping_on, "due_on": run.due_on, "status": LoanStatus.ON_LOAN,
+                           "created_at": created_at})
+    bulk_update(session, CatalogItem.__table__, "id", (), [(item_id,) for item_id in lent],  # type: ignore[attr-defined]
+                constants={"status": ItemStatus.ON_LOAN, "updated_at": created_at})
     for problem, ids in dropped.items():
         for chunk in _chunks(ids):
             session.execute(update(PlannedItem).where(PlannedItem.id.in_(chunk)).values(
@@ -854,15 +858,9 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int, le
     _close_requests(session, to_ship, run, include_choose_for_me=True)
     _close_requests(session, nothing_left, run, include_choose_for_me=False)
 
-    if to_ship:
-        table = PlannedShipment.__table__  # type: ignore[attr-defined]
-        session.execute(update(table).where(table.c.id == bindparam("pid")).values(
-            is_committed=True, shipment_id=bindparam("sid"),
-            books_count=bindparam("books"), audio_visual_count=bindparam("av")), [
-            {"pid": p.id, "sid": shipment_ids[(p.patron_id, p.service)],
-             "books": sum(1 for ln in by_planned[p.id] if not available[ln.item_id].is_audio_visual),
-             "av": sum(1 for ln in by_planned[p.id] if available[ln.item_id].is_audio_visual)}
-            for p in to_ship], execution_options={"synchronize_session": False})
+    bulk_update(session, PlannedShipment.__table__, "id", ("shipment_id", "books_count", "audio_visual_count"),  # type: ignore[attr-defined]
+                [(shipment_ids[(p.patron_id, p.service)], *counts[p.id], p.id) for p in to_ship],
+                constants={"is_committed": True})
     not_sent: list[tuple[list[int], SkipReason, str, str]] = [
         ([p.id for p in nothing_left], SkipReason.NOTHING_AVAILABLE, "確定の時点で貸出できる資料がありませんでした",
          "None of the items was still available at the commit"),
@@ -889,6 +887,12 @@ def _commit_chunk(session: Session, run_id: int, owner: str, chunk_size: int, le
         excluded=ShipmentRun.excluded + not_shipped),
         execution_options={"synchronize_session": False})
     return _ChunkDone(len(to_ship), len(loans), dropped_count, len(stopped), cancelled)
+
+
+def _kinds(lines: Sequence[Any], available: dict[int, MaterialType]) -> tuple[int, int]:
+    """(books, audio-visual items) among a shipment's lines."""
+    audio_visual = sum(1 for ln in lines if available[ln.item_id].is_audio_visual)
+    return len(lines) - audio_visual, audio_visual
 
 
 def _settle_unshipped_chunk(session: Session, run_id: int, owner: str, chunk_size: int,
