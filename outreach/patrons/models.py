@@ -55,8 +55,13 @@ class Patron(SQLModel, table=True):
 
     @property
     def address_lines(self) -> list[str]:
-        first = f"{self.prefecture}{self.city}{self.town}{self.block}"
-        return [first, self.building] if self.building else [first]
+        return address_lines(self.prefecture, self.city, self.town, self.block, self.building)
+
+
+def address_lines(prefecture: str, city: str, town: str, block: str, building: str) -> list[str]:
+    """The address as printed: the street address, then the building and room on a line of its own."""
+    first = f"{prefecture}{city}{town}{block}"
+    return [first, building] if building else [first]
 
 
 class Proxy(SQLModel, table=True):

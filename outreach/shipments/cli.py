@@ -169,7 +169,7 @@ def print_documents(month: str, kind: str, out_path: str, template: str, start: 
     A month of more shipments than fit one file (documents.SHIPMENTS_PER_FILE) is written as
     OUT-1.pdf, OUT-2.pdf …; file N of every document covers the same shipments. Every file with
     names and addresses is recorded in the audit trail."""
-    from letters.labels import LABEL_TEMPLATES, UnknownTemplate, render_labels
+    from letters.labels import LABEL_TEMPLATES, LabelReport, UnknownTemplate, render_labels
     from letters.slips import render_pick_list, render_slips
     from outreach import csvsafe
     from outreach.audit import services as audit
@@ -204,9 +204,13 @@ def print_documents(month: str, kind: str, out_path: str, template: str, start: 
                                               home_delivery_marking=marking)
                 for part, batch in enumerate(files, start=1):
                     # the start position uses up a partly used sheet: only the first file's first sheet
-                    data = render_labels(batch, template, start if part == 1 else 1, (offset_x, offset_y))
+                    report = LabelReport()
+                    data = render_labels(batch, template, start if part == 1 else 1, (offset_x, offset_y),
+                                         report=report)
                     path_of(part).write_bytes(data)
                     written.append(path_of(part))
+                    for issue in report.issues:  # text cut or set very small: look before sticking it on
+                        click.echo(f"{path_of(part).name}: {issue.message('en')}")
             elif kind == "slips":
                 for part, batch in enumerate(documents.slip_files(session, existing, library), start=1):
                     path_of(part).write_bytes(render_slips(batch))
@@ -214,7 +218,8 @@ def print_documents(month: str, kind: str, out_path: str, template: str, start: 
             elif kind == "pick-list":
                 for part in range(1, documents.document_parts(existing.shipments_done) + 1):
                     lines = documents.pick_lines(session, existing, part=part if split else None)
-                    path_of(part).write_bytes(render_pick_list(lines, presorted=True, printed_on=local_today()))
+                    path_of(part).write_bytes(render_pick_list(lines, presorted=True, printed_on=local_today(),
+                                                               month=run_month, shipped_on=existing.shipping_on))
                     written.append(path_of(part))
             else:
                 buf = io.StringIO()

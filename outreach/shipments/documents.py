@@ -16,7 +16,7 @@ from sqlmodel import Session
 from letters.data import Addressee, LabelData, Library, PickLine, SlipData, SlipItem, postal_marking
 from outreach.catalog.models import CatalogItem
 from outreach.loans.models import Loan
-from outreach.patrons.models import Patron
+from outreach.patrons.models import Patron, address_lines
 from outreach.shipments.models import Shipment, ShipmentRun, shipment_ref
 from outreach.types import RunState, Service
 
@@ -31,19 +31,31 @@ def library_from_config(config: Mapping[str, Any]) -> Library:
                    phone=config.get("LIBRARY_PHONE", ""), fax=config.get("LIBRARY_FAX", ""))
 
 
-def parcel_addressee(patron: Patron) -> Addressee:
+def parcel_addressee(patron: Any) -> Addressee:
     """Where a parcel goes: the patron's home (宅配 is delivery to the home; a mail loan is sent to the
     reader). A proxy who receives the patron's *letters* is a correspondence matter
     (outreach.correspondence.services.addressee_for): books do not go to a care manager's office. The
-    patron record has no separate choice of a parcel address; when it gets one, it is read here."""
-    return Addressee(patron.postal_code, tuple(patron.address_lines), patron.name)
+    patron record has no separate choice of a parcel address; when it gets one, it is read here.
+    ``patron`` is a Patron or a row with its name and address columns (``_PATRON``)."""
+    lines = address_lines(patron.prefecture, patron.city, patron.town, patron.block, patron.building)
+    return Addressee(patron.postal_code, tuple(lines), patron.name)
+
+
+# Columns, not ORM objects: the documents of a national month read hundreds of thousands of rows.
+_PATRON = (Patron.name, Patron.postal_code, Patron.prefecture, Patron.city, Patron.town, Patron.block,
+           Patron.building, Patron.needs_large_print)
+_SHIPMENT = (Shipment.id, Shipment.month, Shipment.service, Shipment.shipped_on, Shipment.due_on)
 
 
 def _shipments(run: ShipmentRun, *extra: Any) -> Any:
-    """Shipments of the run with their patron, in postal-code order (labels and slips match)."""
-    return (select(Shipment, Patron, *extra)
+    """Shipments of the run with their patron's address, in postal-code order (labels and slips match)."""
+    return (select(*_SHIPMENT, *_PATRON, *extra)
             .join(Patron, Patron.id == Shipment.patron_id)
             .where(Shipment.run_id == run.id))
+
+
+def _stream(session: Session, stmt: Any) -> Any:
+    return session.connection().execute(stmt, execution_options={"yield_per": STREAM})
 
 
 def _postal_order() -> tuple[Any, ...]:
@@ -89,12 +101,12 @@ def label_files(session: Session, run: ShipmentRun, library: Library, *, return_
 
 def _all_labels(session: Session, run: ShipmentRun, library: Library, return_labels: bool,
                 home_delivery_marking: str) -> Iterator[LabelData]:
-    rows = session.execute(_shipments(run).order_by(*_postal_order()).execution_options(yield_per=STREAM))
+    rows = _stream(session, _shipments(run).order_by(*_postal_order()))
     with _closing(rows):
-        for shipment, patron in rows:
-            to = parcel_addressee(patron)
-            marking = postal_marking(shipment.service, home_delivery=home_delivery_marking)
-            ref = shipment_ref(shipment.month, shipment.id)
+        for row in rows:
+            to = parcel_addressee(row)
+            marking = postal_marking(row.service, home_delivery=home_delivery_marking)
+            ref = shipment_ref(row.month, row.id)
             if return_labels:
                 yield LabelData.return_to_library(library, to, marking=marking, ref=ref)
             else:
@@ -114,20 +126,20 @@ def slip_files(session: Session, run: ShipmentRun, library: Library) -> Iterator
 
 
 def _all_slips(session: Session, run: ShipmentRun, library: Library) -> Iterator[SlipData]:
-    stmt = (_shipments(run, Loan, CatalogItem)
+    stmt = (_shipments(run, CatalogItem.barcode, CatalogItem.title, CatalogItem.material_type,
+                       CatalogItem.call_number)
             .join(Loan, Loan.shipment_id == Shipment.id).join(CatalogItem, CatalogItem.id == Loan.item_id)
-            .order_by(*_postal_order(), Loan.id).execution_options(yield_per=STREAM))
-    rows = session.execute(stmt)
+            .order_by(*_postal_order(), Loan.id))
+    rows = _stream(session, stmt)
     with _closing(rows):
-        for _sid, group in itertools.groupby(rows, key=lambda row: row[0].id):
+        for _sid, group in itertools.groupby(rows, key=lambda row: row.id):
             parts = list(group)
-            shipment, patron = parts[0][0], parts[0][1]
-            items = tuple(SlipItem(item.barcode, item.title, item.material_type, item.call_number)
-                          for _s, _p, _loan, item in parts)
-            yield SlipData(patron_name=patron.name, items=items, due_on=shipment.due_on, library=library,
-                           service=shipment.service, shipped_on=shipment.shipped_on,
-                           shipment_ref=shipment_ref(shipment.month, shipment.id),
-                           large_print=patron.needs_large_print)
+            first = parts[0]
+            items = tuple(SlipItem(r.barcode, r.title, r.material_type, r.call_number) for r in parts)
+            yield SlipData(patron_name=first.name, items=items, due_on=first.due_on, library=library,
+                           service=first.service, shipped_on=first.shipped_on,
+                           shipment_ref=shipment_ref(first.month, first.id),
+                           large_print=first.needs_large_print)
 
 
 def pick_lines(session: Session, run: ShipmentRun, *, part: int | None = None) -> Iterator[PickLine]:
@@ -143,9 +155,8 @@ def pick_lines(session: Session, run: ShipmentRun, *, part: int | None = None) -
         in_part = (select(Shipment.id).join(Patron, Patron.id == Shipment.patron_id).where(Shipment.run_id == run.id)
                    .order_by(*_postal_order()).offset((part - 1) * SHIPMENTS_PER_FILE).limit(SHIPMENTS_PER_FILE))
         stmt = stmt.where(Shipment.id.in_(in_part.scalar_subquery()))
-    rows = session.execute(
-        stmt.order_by(CatalogItem.shelf_location, CatalogItem.call_number_key, CatalogItem.title, CatalogItem.barcode)
-        .execution_options(yield_per=STREAM))
+    rows = _stream(session, stmt.order_by(CatalogItem.shelf_location, CatalogItem.call_number_key, CatalogItem.title,
+                                          CatalogItem.barcode))
     with _closing(rows):
         for shelf, call_number, barcode, title, material, month, sid in rows:
             yield PickLine(shelf_location=call_number, barcode=barcode, title=title, material=material,
@@ -159,14 +170,14 @@ def address_rows(session: Session, run: ShipmentRun, *, home_delivery_marking: s
     """The batch's addresses for a mail merge or the post office, in postal-code order. The 様方 column
     stays for existing mail-merge layouts; it is empty while every parcel goes to the patron's home."""
     yield ADDRESS_HEADER
-    rows = session.execute(_shipments(run).order_by(*_postal_order()).execution_options(yield_per=STREAM))
+    rows = _stream(session, _shipments(run).order_by(*_postal_order()))
     with _closing(rows):
-        for shipment, patron in rows:
-            to = parcel_addressee(patron)
+        for row in rows:
+            to = parcel_addressee(row)
             lines = list(to.address_lines) + ["", ""]
-            yield [shipment_ref(shipment.month, shipment.id), SERVICE_JA[shipment.service], to.postal_code,
+            yield [shipment_ref(row.month, row.id), SERVICE_JA[row.service], to.postal_code,
                    lines[0], " ".join(lines[1:]).strip(), f"{to.proxy_name} 様方" if to.proxy_name else "",
-                   f"{to.name} 様", postal_marking(shipment.service, home_delivery=home_delivery_marking)]
+                   f"{to.name} 様", postal_marking(row.service, home_delivery=home_delivery_marking)]
 
 
 @contextmanager

@@ -33,7 +33,7 @@ from outreach.errors import DomainError
 from outreach.shipments import documents, rules, services
 from outreach.shipments.models import ShipmentRun
 from outreach.types import RunState, SkipReason
-from outreach.web import CASEWORK, roles_required
+from outreach.web import CASEWORK, roles_required, select_locale
 
 log = logging.getLogger(__name__)
 
@@ -319,10 +319,10 @@ def print_page(run_id: int):  # type: ignore[no-untyped-def]
     return _print_page(shipment_run, _label_form(shipment_run))
 
 
-def _print_page(shipment_run: ShipmentRun, form: LabelPrintForm) -> str:
+def _print_page(shipment_run: ShipmentRun, form: LabelPrintForm, checks: dict[str, list[str]] | None = None) -> str:
     return render_template("shipments/print.html", run=shipment_run, form=form,
                            parts=documents.document_parts(shipment_run.shipments_done),
-                           per_file=documents.SHIPMENTS_PER_FILE)
+                           per_file=documents.SHIPMENTS_PER_FILE, checks=checks)
 
 
 def _part_or_404(shipment_run: ShipmentRun) -> int:
@@ -345,7 +345,7 @@ def _pdf(data: bytes, name: str) -> Response:
 @bp.route("/runs/<int:run_id>/labels.pdf")
 @roles_required(*CASEWORK)
 def labels(run_id: int):  # type: ignore[no-untyped-def]
-    from letters.labels import render_calibration_sheet, render_labels
+    from letters.labels import LabelReport, render_calibration_sheet, render_labels
 
     shipment_run = _committed_or_404(run_id)
     form = _label_form(shipment_run, request.args)
@@ -358,6 +358,18 @@ def labels(run_id: int):  # type: ignore[no-untyped-def]
     library = documents.library_from_config(current_app.config)
     db = get_session()
     part = form.part.data
+    if kind == "check":  # which labels of this file will need a look (text cut or set very small), before printing
+        lang = "ja" if select_locale() == "ja" else "en"
+        checks = {}
+        for label_kind, is_return in (("outbound", False), ("return", True)):
+            report = LabelReport()
+            render_labels(documents.label_data(db, shipment_run, library, return_labels=is_return,
+                                               home_delivery_marking=form.marking.data or "", part=part),
+                          form.template.data, form.start.data, offset, report=report)
+            checks[label_kind] = [issue.message(lang) for issue in report.issues]
+            checks[label_kind] += [_("Label %(n)d: the font cannot print %(chars)s", n=n, chars=chars)
+                                   for n, chars in sorted(report.missing_glyphs.items())]
+        return _print_page(shipment_run, form, checks=checks)
     data = documents.label_data(db, shipment_run, library, return_labels=kind == "return",
                                 home_delivery_marking=form.marking.data or "", part=part)
     pdf = render_labels(data, form.template.data, form.start.data, offset)
@@ -388,7 +400,7 @@ def pick_list(run_id: int):  # type: ignore[no-untyped-def]
     shipment_run = _committed_or_404(run_id)
     part = _part_or_404(shipment_run)
     pdf = render_pick_list(documents.pick_lines(get_session(), shipment_run, part=part), presorted=True,
-                           printed_on=clock.today())
+                           printed_on=clock.today(), month=shipment_run.month, shipped_on=shipment_run.shipping_on)
     return _pdf(pdf, f"pick-list-{shipment_run.month}-{part}.pdf")
 
 

@@ -285,3 +285,37 @@ def test_a_big_batch_of_labels_pages_as_expected(db, committed, app):
     labels = list(documents.label_data(db, committed, library)) * 40  # 120 labels
     pdf = render_labels(iter(labels), "24up")
     assert len(PdfReader(io.BytesIO(pdf)).pages) == math.ceil(120 / 24)
+
+
+def test_the_print_page_lists_the_labels_to_look_at_before_printing(client, as_role, committed, db, app):
+    # An address far longer than a 24-up label can hold: the renderer must cut or shrink it.
+    from sqlalchemy import update
+
+    from outreach.patrons.models import Patron
+
+    db.execute(update(Patron).where(Patron.card_number == "8000000001").values(
+        building="西宮北口グランドパレスタワーレジデンス東棟２５階２５０３号室 管理事務所気付 ケアプランセンターひまわり内 "
+                 "訪問介護ステーションあおぞら居宅介護支援事業所"))
+    db.flush()
+    library = documents.library_from_config(app.config)
+    expected = []
+    for return_labels in (False, True):
+        report = LabelReport()
+        render_labels(documents.label_data(db, committed, library, return_labels=return_labels), "24up", report=report)
+        expected += [issue.message("ja") for issue in report.issues]
+    assert expected, "the fixture should need a look on 24-up labels"
+    as_role("librarian")
+    response = client.get(f"/shipments/runs/{committed.id}/labels.pdf?template=24up&kind=check")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "貼る前に確認が必要なラベル" in body
+    assert all(message in body for message in expected)
+    fine = client.get(f"/shipments/runs/{committed.id}/labels.pdf?template=12up&kind=check").get_data(as_text=True)
+    assert fine.count("すべてのラベルが枠内に収まっています") == 2
+
+
+def test_the_pick_list_names_its_month(client, as_role, committed):
+    as_role("librarian")
+    response = client.get(f"/shipments/runs/{committed.id}/pick-list.pdf")
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert response.status_code == 200 and "令和8年12月分" in text
