@@ -189,11 +189,11 @@ def stream_rows(session: Session, stmt: Any, batch: int = 2000) -> Iterator[tupl
     on PostgreSQL). No type conversion: for large scans whose columns are ints and text."""
     conn = session.connection()
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    # per statement: Connection.execution_options() would change the session's connection for good
-    result = conn.exec_driver_sql(sql, execution_options={"stream_results": True})
+    # Per statement: Connection.execution_options() would change the session's connection for good. Read
+    # through the result, not its DBAPI cursor: a streamed result has already buffered its first row.
+    result = conn.exec_driver_sql(sql, execution_options={"stream_results": True, "yield_per": batch})
     try:
-        cursor = result.cursor
-        while rows := cursor.fetchmany(batch):
+        for rows in result.partitions():
             yield from rows
     finally:
         result.close()

@@ -140,17 +140,13 @@ def init_web(app: Flask) -> None:
     @app.before_request
     def _write_intent() -> None:
         g._write_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
-        g._locale_token = _request_locale.set(None)
 
     @app.teardown_request
     def _teardown(exc: BaseException | None) -> None:
         close_session(exc)
-        locale_token = g.pop("_locale_token", None)
-        if locale_token is not None:
-            try:
-                _request_locale.reset(locale_token)
-            except ValueError:
-                _request_locale.set(None)
+        # Always forget the request's language: it may have been worked out before any of our
+        # before-request hooks ran (a CSRF refusal renders its error page from Flask-WTF's own hook).
+        _request_locale.set(None)
         token = g.pop("_write_token", None)
         if token is not None:
             try:

@@ -369,6 +369,7 @@ def labels(run_id: int):  # type: ignore[no-untyped-def]
             checks[label_kind] = [issue.message(lang) for issue in report.issues]
             checks[label_kind] += [_("Label %(n)d: the font cannot print %(chars)s", n=n, chars=chars)
                                    for n, chars in sorted(report.missing_glyphs.items())]
+        _audit_export(db, "label_check", shipment_run)  # the page names labels by shipment and may quote names
         return _print_page(shipment_run, form, checks=checks)
     data = documents.label_data(db, shipment_run, library, return_labels=kind == "return",
                                 home_delivery_marking=form.marking.data or "", part=part)

@@ -146,3 +146,17 @@ def test_one_staff_members_language_does_not_leak_into_the_next_request(app, cli
     japanese = other.get("/patrons").get_data(as_text=True)
     assert "利用者を新規登録" in japanese and "Register a new patron" not in japanese
     assert "Register a new patron" in client.get("/patrons").get_data(as_text=True)
+
+
+def test_a_refused_form_does_not_pass_its_language_to_the_next_visitor(app, users):
+    # Flask-WTF refuses a form without its token before any of our own hooks run; the error page's
+    # language must still be forgotten when the request ends.
+    english = app.test_client()
+    post(english, "/language", {"lang": "en"}, form_url="/login")
+    refused = english.post("/language", data={"lang": "en"})
+    assert refused.status_code == 400
+    japanese = app.test_client()
+    assert "ログイン" in japanese.get("/login").get_data(as_text=True)
+    page = japanese.post("/language", data={"lang": "ja"}).get_data(as_text=True)
+    english_page = refused.get_data(as_text=True)
+    assert page != english_page and "<html lang=\"ja\"" in page and "<html lang=\"en\"" in english_page

@@ -52,12 +52,14 @@ def scratch(request, tmp_path) -> Iterator[tuple[str, Engine]]:  # type: ignore[
         url = f"sqlite:///{tmp_path / 'run.db'}"
     else:
         base = os.environ["OUTREACH_TEST_DATABASE_URL"]
+        # named after the test database, so that two suites on one server (CI, a colleague) never share it
+        name = f"{base.rsplit('/', 1)[1].split('?')[0]}_run_check"
         admin = make_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS outreach_run_check WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE outreach_run_check"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        url = base.rsplit("/", 1)[0] + "/outreach_run_check"
+        url = f"{base.rsplit('/', 1)[0]}/{name}"
     engine = make_engine(url)
     reset_database(engine)
     upgrade(engine)

@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from sqlalchemy import select
 
 from letters.fonts import GOTHIC, GOTHIC_BOLD, register_fonts
 from letters.labels import LABEL_TEMPLATES, LabelReport, render_labels
@@ -310,6 +311,9 @@ def test_the_print_page_lists_the_labels_to_look_at_before_printing(client, as_r
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert "貼る前に確認が必要なラベル" in body
     assert all(message in body for message in expected)
+    from outreach.audit.models import AuditEvent
+
+    assert db.scalars(select(AuditEvent.entity_type).where(AuditEvent.action == "export")).all().count("label_check") == 1
     fine = client.get(f"/shipments/runs/{committed.id}/labels.pdf?template=12up&kind=check").get_data(as_text=True)
     assert fine.count("すべてのラベルが枠内に収まっています") == 2
 
