@@ -156,6 +156,14 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join([mark] * len(names))})")
     tail = tuple(fixed.values())
+    if dialect.name == "postgresql":
+        # COPY: no statement per row, no parameter parsing; in the session's transaction.
+        columns_sql = ", ".join(quote(n) for n in names)
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {quote(table.name)} ({columns_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((*row, *tail) if tail else row)
+        return
     conn.exec_driver_sql(sql, [(*row, *tail) for row in rows] if tail else list(rows))
 
 
@@ -176,6 +184,14 @@ def bulk_update(session: Session, table: Table, key: str, columns: Sequence[str]
     sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(n)} = {mark}' for n in names)} "
            f"WHERE {quote(key)} = {mark}")
     tail = tuple(fixed.values())
+    if dialect.name == "postgresql" and not columns:
+        # the same values for every key (e.g. items put on loan): one statement per thousands of keys
+        keys = [row[-1] for row in rows]
+        sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(n)} = %s' for n in names)} "
+               f"WHERE {quote(key)} = ANY(%s)")
+        for start in range(0, len(keys), 10_000):
+            conn.exec_driver_sql(sql, (*tail, keys[start:start + 10_000]))
+        return
     conn.exec_driver_sql(sql, [(*row[:-1], *tail, row[-1]) for row in rows] if tail else list(rows))
 
 
