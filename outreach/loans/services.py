@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, literal, select, update
 from sqlmodel import Session
 
 from outreach.audit import services as audit
@@ -316,13 +316,17 @@ def preferences_of(profile: ReaderProfile) -> rules.ReaderPreferences:
 
 
 def selectable_items(session: Session, material_types: Iterable[MaterialType], *,
-                     exclude_requested: bool = True, batch: int = 2000) -> Iterator[rules.SelectableItem]:
+                     exclude_requested: bool = True, batch: int = 2000,
+                     with_titles: bool = True) -> Iterator[rules.SelectableItem]:
     """Available, lendable, suitable items of these types, newest first, streamed (for おまかせ).
 
     Items someone has asked for (open request lines) are left for them. The monthly plan reads the
-    whole available catalogue through here, so rows come as the driver's tuples (db.stream_rows).
+    whole available catalogue through here, so rows come as the driver's tuples (db.stream_rows); it
+    stores item ids only, so it reads without barcodes and titles (``with_titles=False``): at national
+    size the chosen items' strings alone would cost hundreds of megabytes.
     """
-    stmt = (select(CatalogItem.id, CatalogItem.barcode, CatalogItem.title, CatalogItem.material_type,
+    shown = (CatalogItem.barcode, CatalogItem.title) if with_titles else (literal(""), literal(""))
+    stmt = (select(CatalogItem.id, *shown, CatalogItem.material_type,
                    CatalogItem.author_key, CatalogItem.subject_keys, CatalogItem.title_key)
             .where(CatalogItem.status == ItemStatus.AVAILABLE, CatalogItem.is_lendable.is_(True),
                    CatalogItem.is_unsuitable.is_(False), CatalogItem.material_type.in_(list(material_types))))

@@ -142,7 +142,8 @@ def build_cases(session: Session, month: str, shipping_on: date) -> list[rules.P
     ).tuples().all())
     shipped = set(session.execute(select(Shipment.patron_id, Shipment.service).where(Shipment.month == month)).tuples())
     wants = {k for k in keys if k in choose or (k[0] in monthly and standing.get(k) is rules.Standing.IN_FORCE)}
-    history = loan_services.reading_history(session, sorted({pid for pid, _s in wants if pid in profiles}))
+    history = {pid: frozenset(items) for pid, items in  # one frozen set per patron, shared by their cases
+               loan_services.reading_history(session, sorted({pid for pid, _s in wants if pid in profiles})).items()}
 
     cases = []
     for key in sorted(keys):
@@ -153,7 +154,7 @@ def build_cases(session: Session, month: str, shipping_on: date) -> list[rules.P
             overdue_items=overdue.get(patron_id, 0), already_shipped=key in shipped,
             lines=tuple(lines.get(key, ())), wants_selection=key in wants,
             preferences=loan_services.preferences_of(profile) if (profile and key in wants) else None,
-            history=frozenset(history.get(patron_id, ())),
+            history=history.get(patron_id, frozenset()),
         ))
     return cases
 
@@ -186,7 +187,7 @@ def _catalogue(session: Session, policy: Policy) -> Callable[[], Iterable[loan_r
         limits = policy.item_limits(service)
         if limits:
             types.update(dict.fromkeys(limits.allowed_material_types))
-    return lambda: loan_services.selectable_items(session, list(types))
+    return lambda: loan_services.selectable_items(session, list(types), with_titles=False)
 
 
 def compute_plan(session: Session, month: str, shipping_on: date, policy: Policy) -> Iterator[rules.Decision]:
