@@ -207,9 +207,11 @@ def stream_rows(session: Session, stmt: Any, batch: int = 2000) -> Iterator[tupl
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     # Per statement: Connection.execution_options() would change the session's connection for good. Read
     # through the result, not its DBAPI cursor: a streamed result has already buffered its first row.
-    result = conn.exec_driver_sql(sql, execution_options={"stream_results": True, "yield_per": batch})
+    # The batch is given to partitions() itself: a "yield_per" execution option on exec_driver_sql does
+    # not reach the result, which then fetched one row per call (a round trip per row on PostgreSQL).
+    result = conn.exec_driver_sql(sql, execution_options={"stream_results": True})
     try:
-        for rows in result.partitions():
+        for rows in result.partitions(batch):
             yield from rows
     finally:
         result.close()
