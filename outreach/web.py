@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, abort, current_app, g, request, send_from_directory, session
 from flask_babel import Babel, get_translations
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -29,6 +31,11 @@ csrf = CSRFProtect()
 babel = Babel()
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The screen fonts served from letters/fonts (public: the login page needs them too; no personal data).
+FONT_DIR = Path(importlib.util.find_spec("letters").origin).parent / "fonts"  # type: ignore[union-attr,arg-type]
+UI_FONTS = frozenset({"BIZUDGothic-Regular.ttf", "BIZUDGothic-Bold.ttf"})
+UI_FONT_MAX_AGE = 365 * 24 * 3600
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -154,6 +161,14 @@ def init_web(app: Flask) -> None:
             except ValueError:
                 write_intent.set(True)
 
+    @app.route("/fonts/<name>")
+    def fonts(name: str) -> Any:
+        """The bundled BIZ UD Gothic, for screens without a Japanese font (a Linux desk or kiosk): the
+        stylesheet asks for the installed fonts first, so a browser fetches this only when it has none."""
+        if name not in UI_FONTS:
+            abort(404)
+        return send_from_directory(FONT_DIR, name, mimetype="font/ttf", max_age=UI_FONT_MAX_AGE)
+
     @app.after_request
     def _headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -162,7 +177,7 @@ def init_web(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "fonts"):
             # Pages may carry personal data: never keep them in a browser or proxy cache.
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"

@@ -106,6 +106,20 @@ def test_security_headers_and_no_store(client, as_role):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_the_screen_font_is_served_to_anyone_and_cached_but_nothing_else_from_its_folder(client):
+    # The login page needs it too, and it carries no personal data: public, cached for a year.
+    with client.get("/static/outreach.css") as response:
+        css = response.get_data(as_text=True)
+    assert 'url("../fonts/BIZUDGothic-Regular.ttf")' in css
+    with client.get("/fonts/BIZUDGothic-Regular.ttf") as response:
+        assert response.status_code == 200 and response.mimetype == "font/ttf"
+        assert response.data[:4] == b"\x00\x01\x00\x00"  # a TrueType file
+        cache = response.headers["Cache-Control"]
+        assert "max-age=31536000" in cache and "no-store" not in cache
+    for other in ("OFL.txt", "BIZUDMincho-Regular.ttf", "..%2Ffonts.py", "nothing.ttf"):
+        assert client.get(f"/fonts/{other}").status_code == 404, other
+
+
 def test_pages_have_no_inline_scripts(client, as_role):
     as_role("librarian")
     for url in ("/", "/patrons", "/patrons/new"):
