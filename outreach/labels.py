@@ -176,6 +176,15 @@ def label(value: StrEnum | None) -> Any:
     return _BY_TYPE.get((type(value), str(value)), str(value))
 
 
+def basis_label(value: StrEnum | str | None) -> Any:
+    """The words for a rule clause, given as a Basis or as the code an approval stores."""
+    from outreach.enrolments.rules import Basis
+
+    if isinstance(value, str) and not isinstance(value, StrEnum) and value in Basis._value2member_map_:
+        value = Basis(value)
+    return label(value) if isinstance(value, StrEnum) or value is None else value
+
+
 def choices(enum_cls: type[StrEnum]) -> list[Any]:
     """Choices for a select field, in the enumeration's order."""
     from wtforms.fields.choices import SelectChoice

@@ -57,6 +57,10 @@ def test_librarian_takes_an_application_and_the_chief_approves_it_on_screen(clie
     # Three years from the decision, to the day before the same date.
     assert (approval.valid_from, approval.valid_until) == (date(2026, 11, 20), date(2029, 11, 19))
     assert approval.basis == "home_delivery.elderly_care" and not approval.is_special
+    # The decided application names the clause in words, never the stored code.
+    decided = chief.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "home_delivery.elderly_care" not in decided
+    assert decided.count("第2条(2)") + decided.count("art. 2 (2)") >= 2  # the approval and the rules' view
     states = db.scalars(select(ApplicationEvent.to_state).order_by(ApplicationEvent.id)).all()
     assert states == [ApplicationState.RECEIVED, ApplicationState.AWAITING_DECISION, ApplicationState.APPROVED]
 
