@@ -80,6 +80,19 @@ def test_deactivation_ends_sessions_at_once(client, users, db, app):
     assert client.get("/patrons").status_code == 302
 
 
+def test_the_account_page_edits_the_account_it_shows_not_the_admins_own(client, users):
+    # The layout's own variables once hid the page's `user`: the heading showed the admin and both forms
+    # (details and password reset) posted to the admin's own account.
+    login(client, "admin1")
+    librarian, admin = users["librarian"], users["admin"]
+    page = client.get(f"/admin/users/{librarian.id}").get_data(as_text=True)
+    assert f"{librarian.username}</h1>" in page
+    assert f'action="/admin/users/{librarian.id}"' in page
+    assert f'action="/admin/users/{librarian.id}/password"' in page
+    assert f'action="/admin/users/{admin.id}' not in page
+    assert admin.display_name in page  # the header still names who is logged in
+
+
 def test_inactivity_timeout_ends_the_session(client, users, db, app):
     login(client, "librarian1")
     for staff_session in db.scalars(select(StaffSession)).all():
