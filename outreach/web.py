@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, current_app, g, request, send_from_directory, session
-from flask_babel import Babel, get_translations
+from flask import Flask, abort, current_app, flash, g, redirect, request, send_from_directory, session, url_for
+from flask_babel import Babel, get_translations, gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -129,6 +129,17 @@ def init_web(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # our own server-side sessions do this job
+
+    @login_manager.unauthorized_handler
+    def _to_login() -> Any:
+        """To the login page, saying why in the staff's language, and back to the page after login."""
+        if g.get("session_ended"):
+            flash(gettext("Your session has ended (no activity for a while, or ended by an administrator). "
+                          "Please log in again."), "info")
+        else:
+            flash(gettext("Please log in to see this page."), "info")
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for(login_manager.login_view, next=target))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     _install_template_gettext(app)

@@ -93,12 +93,26 @@ def test_the_account_page_edits_the_account_it_shows_not_the_admins_own(client, 
     assert admin.display_name in page  # the header still names who is logged in
 
 
+def test_a_visitor_is_told_in_japanese_to_log_in_and_comes_back_to_the_page_asked_for(client, users):
+    response = client.get("/patrons?q=%E3%82%84%E3%81%BE%E3%81%A0")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/login?next=")
+    page = client.get(location).get_data(as_text=True)
+    assert "このページを見るにはログインしてください。" in page and "Please log in" not in page
+    token = csrf_token(client, location)
+    response = client.post(location, data={"username": "librarian1", "password": TEST_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/patrons?q=%E3%82%84%E3%81%BE%E3%81%A0"
+
+
 def test_inactivity_timeout_ends_the_session(client, users, db, app):
     login(client, "librarian1")
     for staff_session in db.scalars(select(StaffSession)).all():
         staff_session.last_seen_at -= app.config["INACTIVITY_TIMEOUT"] + timedelta(minutes=1)
     db.commit()
-    assert client.get("/patrons").status_code == 302
+    response = client.get("/patrons")
+    assert response.status_code == 302
+    assert "ログインが切れました" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_session_cookie_is_httponly_and_samesite(client, users):
