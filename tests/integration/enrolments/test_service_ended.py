@@ -49,6 +49,8 @@ def test_the_notice_is_ticked_by_default_but_not_for_a_patron_who_has_died(clien
     assert "checked" in _checkbox(client.get(f"/approvals/{approval.id}/end").get_data(as_text=True))
     page = client.get(f"/approvals/{approval.id}/end?reason=deceased").get_data(as_text=True)
     assert "checked" not in _checkbox(page)
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and page.count("approval_end.js") == 1  # the script once, in the body
     assert re.search(r'<option[^>]*selected[^>]*value="deceased"|<option[^>]*value="deceased"[^>]*selected', page)
 
 
