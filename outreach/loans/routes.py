@@ -69,10 +69,13 @@ def _problems_to_form(form, exc: services.LoanInputError) -> None:  # type: igno
 @roles_required(*CASEWORK)
 def index():  # type: ignore[no-untyped-def]
     form = PatronSearchForm(request.args)
-    result = None
+    result = waiting = None
     if form.q.data and form.validate():
         result = patron_services.search_patrons(get_session(), form.q.data, page_size=current_app.config["PAGE_SIZE"])
-    return render_template("loans/index.html", form=form, result=result)
+    else:  # the requests waiting for the monthly run, oldest first
+        waiting = services.open_requests(get_session(), page=request.args.get("page", 1, type=int),
+                                         page_size=current_app.config["PAGE_SIZE"])
+    return render_template("loans/index.html", form=form, result=result, waiting=waiting)
 
 
 @bp.route("/patrons/<int:patron_id>")

@@ -96,6 +96,46 @@ def requests_for(session: Session, patron_id: int, *, open_only: bool = False, l
     return _with_lines(session, requests)
 
 
+@dataclass(frozen=True)
+class OpenRequestRow:
+    request_id: int
+    received_on: date
+    service: Service
+    channel: Channel
+    choose_for_me: bool
+    items: int
+    patron_id: int
+    patron_name: str
+    patron_kana: str
+
+
+@dataclass(frozen=True)
+class OpenRequestPage:
+    rows: list[OpenRequestRow]
+    total: int
+    page: int
+    pages: int
+
+
+def open_requests(session: Session, *, page: int = 1, page_size: int = 20) -> OpenRequestPage:
+    """Requests waiting for the monthly run, oldest first (the desk's work list), one page at a time."""
+    total = session.scalar(select(func.count()).select_from(LoanRequest)
+                           .where(LoanRequest.state == LoanRequestState.OPEN)) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    lines = (select(func.count()).where(LoanRequestLine.request_id == LoanRequest.id)
+             .correlate(LoanRequest).scalar_subquery())
+    rows = session.execute(
+        select(LoanRequest.id, LoanRequest.received_on, LoanRequest.service, LoanRequest.channel,
+               LoanRequest.choose_for_me, lines, Patron.id, Patron.name, Patron.name_kana)
+        .join(Patron, Patron.id == LoanRequest.patron_id)
+        .where(LoanRequest.state == LoanRequestState.OPEN)
+        .order_by(LoanRequest.received_on, LoanRequest.id)
+        .offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return OpenRequestPage([OpenRequestRow(*row) for row in rows], total, page, pages)
+
+
 def request_view(session: Session, request: LoanRequest) -> RequestView:
     return _with_lines(session, [request])[0]
 

@@ -52,13 +52,8 @@ def _run_or_404(run_id: int) -> ShipmentRun:
 
 
 def _suggested_month() -> str:
-    """This month if it has no run yet, else the next one."""
-    today = clock.today()
-    this = rules.month_key(today.year, today.month)
-    if services.run_for_month(get_session(), this) is None:
-        return this
-    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return rules.month_key(year, month)
+    """This month while it has no run and an open day is left to ship on, else the next one."""
+    return services.month_to_plan(get_session(), clock.today())
 
 
 @bp.route("")

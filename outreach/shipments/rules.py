@@ -73,8 +73,8 @@ def parse_month(text: str, today: date) -> tuple[int, int]:
     """「2026-12」 → (2026, 12). A month before ``today``'s, or more than a year ahead, is refused."""
     match = _MONTH.match(text or "")
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise RunError("shipments.bad_month", f"月は「2026-12」の形で書いてください（{text!r}）",
-                       f"Write the month as 2026-12 (got {text!r})")
+        raise RunError("shipments.bad_month", f"「{text or ''}」は月として読めません。2026-12 のように年と月（1〜12）で書いてください",
+                       f"'{text or ''}' is not a month: write the year and the month (1-12), as in 2026-12")
     year, month = int(match.group(1)), int(match.group(2))
     if (year, month) < (today.year, today.month):
         raise RunError("shipments.past_month", f"{year}年{month}月は過ぎた月です。過去の月の発送は作れません",

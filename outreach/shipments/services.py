@@ -1047,9 +1047,25 @@ class DashboardSummary:
     overdue_patrons: int
 
 
+def month_to_plan(session: Session, today: date) -> str:
+    """The month to plan next: this month while it has no run and an open day is left to ship on,
+    else the next month."""
+    if run_for_month(session, rules.month_key(today.year, today.month)) is None:
+        try:
+            rules.default_shipping_date(today.year, today.month, today, current_policy(session))
+            return rules.month_key(today.year, today.month)
+        except RunError:
+            pass
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return rules.month_key(year, month)
+
+
 def dashboard_summary(session: Session, today: date) -> DashboardSummary:
-    """The desk's work list: this month's run, requests waiting for it, patrons with overdue items."""
+    """The desk's work list: this month's run (or the month to plan next), requests waiting for it,
+    patrons with overdue items."""
     month = rules.month_key(today.year, today.month)
+    if run_for_month(session, month) is None:
+        month = month_to_plan(session, today)
     open_requests = session.scalar(select(func.count()).select_from(LoanRequest)
                                    .where(LoanRequest.state == LoanRequestState.OPEN)) or 0
     overdue = session.scalar(select(func.count(func.distinct(Loan.patron_id))).where(

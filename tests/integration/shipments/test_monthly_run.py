@@ -308,3 +308,26 @@ def test_the_dashboard_card(app, db, librarian, world):
     with app.test_request_context("/"):
         html = render_template("shipments/_dashboard.html", shipments_summary=summary)
     assert "月次発送を待つ申込み 1件" in html and 'href="/shipments"' in html
+
+
+def test_the_loans_page_lists_the_requests_waiting_for_the_run(client, as_role, db, librarian, world):
+    request(db, world.hanako, librarian, ["B001"])
+    db.commit()
+    as_role("librarian")
+    page = client.get("/loans").get_data(as_text=True)
+    assert "月次発送を待つ申込み 1件" in page and world.hanako.name in page
+    assert re.search(r'href="/loans/requests/\d+"', page) and f'href="/loans/patrons/{world.hanako.id}"' in page
+    searching = client.get("/loans", query_string={"q": "宅配"}).get_data(as_text=True)
+    assert "月次発送を待つ申込み" not in searching  # a search shows the patrons found instead
+
+
+def test_the_month_offered_for_planning_is_one_that_can_still_ship(db, librarian):
+    # Wed 25 November: open days are left this month. Mon 30 November is closed and the last day.
+    assert services.month_to_plan(db, TODAY) == "2026-11"
+    assert services.month_to_plan(db, date(2026, 11, 30)) == "2026-12"
+    summary = services.dashboard_summary(db, date(2026, 11, 30))
+    assert (summary.month, summary.run) == ("2026-12", None)
+    # A month already planned is shown on the dashboard; planning is offered for the next.
+    services.plan_run(db, month="2026-11", today=TODAY, actor=librarian)
+    assert services.dashboard_summary(db, TODAY).month == "2026-11"
+    assert services.month_to_plan(db, TODAY) == "2026-12"

@@ -69,7 +69,7 @@ def test_bad_months_dates_and_templates(app, db, librarian, fixed_today, tmp_pat
     seed(db, librarian)
     for args, message in (
         (("--month", "2026-10"), "2026-10 is in the past"),
-        (("--month", "2026/12"), "Write the month as 2026-12"),
+        (("--month", "2026/12"), "'2026/12' is not a month: write the year and the month (1-12)"),
         (("--month", "2026-12", "--shipping-date", "2026-12-07"), "is a closed day"),
         (("--month", "2026-12", "--shipping-date", "tomorrow"), "is not a date"),
     ):

@@ -131,6 +131,7 @@ def test_months_are_checked():
         with pytest.raises(RunError) as error:
             rules.parse_month(bad, TODAY)
         assert error.value.code == "shipments.bad_month"
+        assert f"「{bad}」は月として読めません" in error.value.message_ja and "'" not in error.value.message_ja
     with pytest.raises(RunError):
         rules.parse_month("2028-01", TODAY)
 
