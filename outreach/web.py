@@ -205,7 +205,8 @@ def init_web(app: Flask) -> None:
     def _localtime(value: datetime | None) -> str:
         if value is None:
             return ""
-        return value.astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+        local = value.astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
+        return f"{display_date(local.date())} {local:%H:%M}"  # 令和8年11月30日 09:00 / 2026-11-30 09:00
 
     app.add_template_filter(display_date, "wareki")
 

@@ -88,6 +88,8 @@ def test_the_import_pages(client, as_role, db):
     assert done.status_code == 302
     report = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "書名がありません" in report and "3300000002" in report
+    # Words of the import, not of an application's decision (不承認) or of Python (utf-8-sig).
+    assert "不採用" in report and "不承認" not in report and "文字コード: UTF-8" in report and "utf-8-sig" not in report
     rejected_only = client.get(done.headers["Location"] + "?outcome=rejected").get_data(as_text=True)
     assert "3300000001" not in rejected_only
     csv_report = client.get(done.headers["Location"] + "/report.csv")

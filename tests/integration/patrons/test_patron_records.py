@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 
 import pytest
@@ -138,7 +140,9 @@ def test_edit_with_a_bad_value_changes_nothing(client, as_role, db):
 def test_opening_a_patron_page_is_audited(client, as_role, db):
     librarian = as_role("librarian")
     patron = _make(db, librarian)
-    client.get(f"/patrons/{patron.id}")
+    page = client.get(f"/patrons/{patron.id}").get_data(as_text=True)
+    # Times of record in the page's own date style: 令和…年…月…日 hh:mm, as every other date on it.
+    assert re.search(r"令和\d+年\d+月\d+日 \d\d:\d\d", page) and not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", page)
     views = db.scalars(select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.entity_id == patron.id)).all()
     assert len(views) == 1
 
