@@ -190,3 +190,37 @@ def choices(enum_cls: type[StrEnum]) -> list[Any]:
     from wtforms.fields.choices import SelectChoice
 
     return [SelectChoice(member.value, label(member)) for member in enum_cls]
+
+
+# Words of the audit trail: what was done, and to what kind of record (unknown codes are shown as they are).
+_AUDIT_WORDS: dict[str, Any] = {
+    # actions
+    "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"), "view": _l("opened"),
+    "login": _l("logged in"), "login_failed": _l("login failed"), "login_locked": _l("login refused (locked)"),
+    "login_inactive": _l("login refused (deactivated)"), "logout": _l("logged out"),
+    "password_reset": _l("password reset"), "export": _l("printed or downloaded"), "import": _l("imported"),
+    "issue_letter": _l("letter issued"), "approve": _l("approved"), "reject": _l("not approved"),
+    "end": _l("service ended"), "review_kept": _l("review: kept"), "plan": _l("planned"),
+    "commit": _l("committed"), "adjust": _l("plan adjusted"), "return": _l("returned"), "remind": _l("reminded"),
+    "lost": _l("marked lost"), "book": _l("booked"), "confirm": _l("confirmed"), "decline": _l("declined"),
+    "cancel": _l("cancelled"), "no_show": _l("no-show"), "reassign": _l("reassigned"), "close": _l("closed"),
+    # kinds of record
+    "patron": _l("patron"), "patron_proxy": _l("proxy"), "application": _l("application"),
+    "approval": _l("approval"), "disability_certificate": _l("disability certificate"),
+    "care_certification": _l("care certification"), "visit_difficulty": _l("difficulty visiting"),
+    "case_note": _l("case note"), "reader_profile": _l("reader profile"), "loan_request": _l("loan request"),
+    "loan": _l("loan"), "staff_user": _l("staff account"), "policy": _l("service rules"),
+    "catalog_import": _l("catalogue import"), "catalog_item": _l("catalogue item"),
+    "shipment_run": _l("monthly run"), "reading_volunteer": _l("volunteer reader"),
+    "reading_room": _l("reading room"), "reading_request": _l("reading request"),
+    "reading_session": _l("reading session"), "reading_series": _l("reading series"),
+    "historical_figure": _l("historical figures"), "case_list": _l("case list"),
+    "address_list": _l("address list"), "label_check": _l("label check"), "packing_slips": _l("packing slips"),
+    "overdue_letters": _l("overdue letters"), "outbound_labels": _l("address labels"),
+    "return_labels": _l("return labels"), "pick_list": _l("pick list"),
+}
+
+
+def audit_word(code: str) -> Any:
+    """The words for an audit action or kind of record."""
+    return _AUDIT_WORDS.get(code, code)

@@ -21,7 +21,8 @@ from outreach.auth import services as auth_services
 from outreach.calendar import age_on, format_wareki
 from outreach.clock import today
 from outreach.db import close_session, get_session, write_intent
-from outreach.labels import basis_label, label
+from outreach.audit.services import PATRON_KEYED
+from outreach.labels import audit_word, basis_label, label
 from outreach.types import Role, Service
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["attrs"] = _attrs
     app.jinja_env.globals["age"] = lambda birth: age_on(birth, today())
     app.jinja_env.globals["basis_label"] = basis_label
+    app.jinja_env.globals["audit_word"] = audit_word
+    app.jinja_env.globals["PATRON_KEYED"] = PATRON_KEYED
     app.jinja_env.globals["label_service"] = lambda value: label(Service(value)) if value else ""
 
     @app.template_filter("localtime")

@@ -13,6 +13,13 @@ from outreach.audit.models import AuditEvent
 log = logging.getLogger(__name__)
 
 
+# Events about a patron's case are keyed by the patron's id (the record itself is named in `detail`),
+# so the patron's page can show them all: the record, proxies, evidence, applications, approvals,
+# notes, the reader profile and loan requests.
+PATRON_KEYED = ("patron", "patron_proxy", "disability_certificate", "care_certification", "visit_difficulty",
+                "application", "approval", "case_note", "reader_profile", "loan_request")
+
+
 def record(
     session: Session,
     *,

@@ -132,7 +132,7 @@ def history(patron_id: int):  # type: ignore[no-untyped-def]
     """Who opened or changed this record (field names only)."""
     patron = _patron_or_404(patron_id)
     events, _total = audit_services.list_events(
-        get_session(), entity_types=("patron", "patron_proxy"), entity_id=patron.id, page_size=200
+        get_session(), entity_types=audit_services.PATRON_KEYED, entity_id=patron.id, page_size=200
     )
     return render_template("patrons/history.html", patron=patron, events=events)
 

@@ -147,6 +147,23 @@ def test_opening_a_patron_page_is_audited(client, as_role, db):
     assert len(views) == 1
 
 
+def test_the_patron_history_shows_the_whole_case_in_words(client, as_role, db):
+    from outreach.enrolments import services as enrolments
+    from outreach.types import Channel, Service
+
+    librarian = as_role("librarian")
+    patron = _make(db, librarian)
+    enrolments.receive_application(db, patron, service=Service.HOME_DELIVERY, received_on=date(2026, 11, 2),
+                                   channel=Channel.PHONE, proxy_id=None, note="", actor=librarian,
+                                   today=date(2026, 11, 21))
+    db.commit()
+    client.get(f"/patrons/{patron.id}")
+    page = client.get(f"/patrons/{patron.id}/history").get_data(as_text=True)
+    # The application is part of the record's history, and actions and records are named in words.
+    assert re.search(r"<td>登録</td><td>利用者 #\d+ · 申込", page) and "<td>閲覧</td><td>利用者 #" in page
+    assert not re.search(r"<td>(create|view|application|patron)\b", page)
+
+
 def test_delete_patron_with_proxies(client, as_role, db):
     librarian = as_role("librarian")
     patron = _make(db, librarian)
