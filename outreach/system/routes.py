@@ -12,9 +12,10 @@ from flask_login import current_user
 from forms.auth import EmptyForm
 from outreach.db import get_session
 from outreach.errors import DomainError
-from outreach.policy import DEFAULT_POLICY
+from outreach.labels import label
+from outreach.policy import DEFAULT_POLICY, HolidayShift
 from outreach.system import services
-from outreach.types import Role
+from outreach.types import CareLevel, Role
 from outreach.web import roles_required, select_locale
 
 bp = Blueprint("system", __name__, url_prefix="/settings")
@@ -23,22 +24,22 @@ bp = Blueprint("system", __name__, url_prefix="/settings")
 # deliveries per month) are fixed by how the system works (one run a month, no extension) and not offered.
 DESCRIPTIONS = {
     "home_delivery_min_age": _l("Home delivery: minimum age for the elderly clause (years)"),
-    "home_delivery_min_care_level": _l("Home delivery: lowest qualifying care level (care_1 … care_5)"),
+    "home_delivery_min_care_level": _l("Home delivery: lowest qualifying care level"),
     "home_delivery_excludes_visually_impaired": _l(
         "Home delivery: a patron with a visual impairment certificate is not covered by art. 2 (1), "
         "even with another certificate"),
-    "home_delivery_approval_years": _l("Home delivery: years an approval runs (null: no end)"),
+    "home_delivery_approval_years": _l("Home delivery: years an approval runs (empty: no end)"),
     "home_delivery_items": _l("Home delivery: items per delivery (books, audio-visual, material types)"),
     "mail_loan_requires_library_card": _l("Mail loans: a library card is required"),
-    "mail_loan_requires_city_residence": _l("Mail loans: only residents of the city (false for a prefecture-wide "
+    "mail_loan_requires_city_residence": _l("Mail loans: only residents of the city (no for a prefecture-wide "
                                             "or national service)"),
     "mail_loan_rules_effective_on": _l("Mail loans: date the rules took effect (grandfathering)"),
     "mail_loan_grandfather_includes_effective_day": _l("Mail loans: patrons registered on that day are grandfathered"),
-    "mail_loan_approval_years": _l("Mail loans: years a registration runs (null: no end)"),
+    "mail_loan_approval_years": _l("Mail loans: years a registration runs (empty: no end)"),
     "mail_loan_items": _l("Mail loans: items per loan (braille picture books, audio-visual)"),
     "face_to_face_requires_visual_certificate": _l("Face-to-face reading: a visual impairment certificate is required"),
     "face_to_face_requires_city_residence": _l("Face-to-face reading: city residence is required"),
-    "face_to_face_approval_years": _l("Face-to-face reading: years a registration runs (null: no end)"),
+    "face_to_face_approval_years": _l("Face-to-face reading: years a registration runs (empty: no end)"),
     "face_to_face_session_minutes": _l("Face-to-face reading: usual session length (minutes)"),
     "face_to_face_max_session_minutes": _l("Face-to-face reading: longest session allowed (minutes)"),
     "special_approval_services": _l("Services the chief may approve specially"),
@@ -51,8 +52,7 @@ DESCRIPTIONS = {
     "year_end_closure_end": _l("Year-end closure ends (month, day)"),
     "weekly_closed_weekdays": _l("Weekly closed days (0 = Monday … 6 = Sunday)"),
     "monthly_closed_days": _l("Monthly closed days ([nth, weekday], e.g. [1, 3] = first Thursday)"),
-    "holiday_shift": _l("When a closed day is a holiday, close instead: next_day (the next day) or "
-                        "next_non_holiday (the first following day that is not a holiday)"),
+    "holiday_shift": _l("When a weekly or monthly closed day falls on a national holiday, close instead on"),
     "branch_closed_weekdays": _l("Extra closed weekdays of branch rooms"),
     "stocktaking_closures": _l("Stock-taking closures ([[first day, last day], …])"),
     "stocktaking_max_days_per_year": _l("Most stock-taking days per fiscal year"),
@@ -65,6 +65,58 @@ def _text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# How each value is edited: a yes/no choice, a list of choices, a number, a number or nothing ("no end"),
+# a date, or (lists and limits) the written form shown in the default column.
+_CHOICES = {"home_delivery_min_care_level": CareLevel, "holiday_shift": HolidayShift}
+_SHIFT_WORDS = {HolidayShift.NEXT_DAY: _l("the next day"),
+                HolidayShift.NEXT_NON_HOLIDAY: _l("the next day that is not a holiday")}
+
+
+def _kind(key: str, default: object) -> str:
+    if key in _CHOICES:
+        return "choice"
+    if isinstance(default, bool):
+        return "bool"
+    if key.endswith("_approval_years"):
+        return "optional_int"
+    if isinstance(default, int):
+        return "int"
+    if key == "mail_loan_rules_effective_on":
+        return "date"
+    return "json"
+
+
+def _shown(kind: str, value: object) -> str:
+    """The value as its control shows it."""
+    if kind == "bool":
+        return "true" if value else "false"
+    if kind in ("choice", "date"):
+        return str(value)
+    if kind in ("int", "optional_int"):
+        return "" if value is None else str(value)
+    return _text(value)
+
+
+def _parsed(kind: str, raw: str) -> object:
+    """The control's text as a policy value (raises ValueError). The written (JSON) form is accepted for
+    every kind, so scripts that post JSON keep working."""
+    if kind == "json" or raw in ("null", "true", "false") or raw.startswith('"'):
+        return json.loads(raw)
+    if kind == "bool":
+        raise ValueError(raw)
+    if kind in ("int", "optional_int"):
+        if raw == "" and kind == "optional_int":
+            return None
+        return int(raw)
+    return raw  # choice, date: checked by the policy itself
+
+
+def _choice_label(key: str, value: str) -> str:
+    enum = _CHOICES[key]
+    member = enum(value)
+    return str(_SHIFT_WORDS[member]) if enum is HolidayShift else str(label(member))
+
+
 @bp.route("/policy", methods=["GET", "POST"])
 @roles_required(Role.CHIEF, Role.ADMIN)
 def policy():  # type: ignore[no-untyped-def]
@@ -73,7 +125,8 @@ def policy():  # type: ignore[no-untyped-def]
     current = services.current_policy(db).to_mapping()
     defaults = DEFAULT_POLICY.to_mapping()
     form = EmptyForm()
-    values = {key: _text(value) for key, value in current.items() if key in DESCRIPTIONS}
+    kinds = {key: _kind(key, defaults[key]) for key in DESCRIPTIONS}
+    values = {key: _shown(kinds[key], value) for key, value in current.items() if key in DESCRIPTIONS}
     errors: dict[str, str] = {}
     general_error = ""
     if request.method == "POST" and form.validate_on_submit():
@@ -82,10 +135,14 @@ def policy():  # type: ignore[no-untyped-def]
             raw = request.form.get(key, "").strip()
             values[key] = raw
             try:
-                parsed = json.loads(raw)
-            except json.JSONDecodeError:
-                errors[key] = _("Write the value as shown in the default column (numbers, true/false, "
-                                "\"text\", [lists]).")
+                parsed = _parsed(kinds[key], raw)
+            except ValueError:
+                errors[key] = {
+                    "int": _("Write a whole number."),
+                    "optional_int": _("Write a whole number of years, or leave it empty for no end."),
+                    "bool": _("Choose yes or no."),
+                }.get(kinds[key], _("Write the value as shown in the default column (numbers, true/false, "
+                                    "\"text\", [lists])."))
                 continue
             if parsed != current[key]:
                 changes[key] = parsed
@@ -103,6 +160,18 @@ def policy():  # type: ignore[no-untyped-def]
             flash(_("Nothing was changed."), "success")
             return redirect(url_for("system.policy"))
     status = 400 if errors or general_error else 200
-    return render_template("system/policy.html", form=form, values=values, defaults={k: _text(v) for k, v in
-                           defaults.items()}, descriptions=DESCRIPTIONS, errors=errors, general_error=general_error,
+    shown_defaults = {}
+    for key, value in defaults.items():
+        kind = kinds.get(key, "json")
+        if kind == "bool":
+            shown_defaults[key] = _("yes") if value else _("no")
+        elif kind == "choice":
+            shown_defaults[key] = _choice_label(key, str(value))
+        elif kind == "optional_int" and value is None:
+            shown_defaults[key] = _("no end")
+        else:
+            shown_defaults[key] = _shown(kind, value)
+    choices = {key: [(m.value, _choice_label(key, m.value)) for m in enum] for key, enum in _CHOICES.items()}
+    return render_template("system/policy.html", form=form, values=values, defaults=shown_defaults, kinds=kinds,
+                           choices=choices, descriptions=DESCRIPTIONS, errors=errors, general_error=general_error,
                            can_edit=True), status

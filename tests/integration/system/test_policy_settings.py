@@ -40,6 +40,36 @@ def test_bad_values_are_refused_and_nothing_changes(client, users, db):
     assert current_policy(db) == DEFAULT_POLICY
 
 
+def test_the_chief_edits_in_words_not_in_codes(client, users, db):
+    login(client, "chief1")
+    page = client.get("/settings/policy").get_data(as_text=True)
+    # Yes/no, care levels and holiday shifts are choices in words; optional years are a number or empty.
+    assert '<option value="true" selected>はい</option>' in page and ">要介護2</option>" in page
+    assert ">翌日</option>" in page and 'name="home_delivery_min_care_level"' in page
+    assert "&#34;care_2&#34;" not in page and 'value="null"' not in page  # no JSON for these any more
+    form = _form(home_delivery_min_age="70", home_delivery_min_care_level="care_3",
+                 mail_loan_requires_city_residence="false", mail_loan_approval_years="",
+                 home_delivery_approval_years="5", mail_loan_rules_effective_on="2021-05-01",
+                 holiday_shift="next_non_holiday")
+    response = post(client, "/settings/policy", form, form_url="/settings/policy")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    policy = current_policy(db)
+    assert (policy.home_delivery_min_age, policy.home_delivery_min_care_level.value) == (70, "care_3")
+    assert policy.mail_loan_requires_city_residence is False and policy.mail_loan_approval_years is None
+    assert policy.home_delivery_approval_years == 5 and str(policy.mail_loan_rules_effective_on) == "2021-05-01"
+    assert policy.holiday_shift.value == "next_non_holiday"
+
+
+def test_a_number_that_is_not_one_is_refused_on_its_field(client, users, db):
+    login(client, "chief1")
+    response = post(client, "/settings/policy", _form(home_delivery_min_age="六十五", home_delivery_approval_years="x"),
+                    form_url="/settings/policy")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="home_delivery_min_age-error">整数で書いてください' in page
+    assert 'id="home_delivery_approval_years-error">年数を整数で書くか' in page
+    assert current_policy(db) == DEFAULT_POLICY
+
+
 def test_librarians_cannot_change_the_rules(client, users):
     login(client, "librarian1")
     assert client.get("/settings/policy").status_code == 403
