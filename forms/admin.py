@@ -3,9 +3,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Regexp
 
-from forms.common import NoControlCharacters, strip_filter
+from forms.common import Length, NoControlCharacters, strip_filter
 from outreach.labels import choices
 from outreach.types import Role
 

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
 
-from forms.common import NoControlCharacters, Reading, strip_filter
+from forms.common import Length, NoControlCharacters, Reading, strip_filter
 from outreach.labels import choices, label
 from outreach.types import ItemStatus, MaterialType
 

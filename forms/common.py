@@ -7,9 +7,24 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, ValidationError
+from wtforms import validators as _validators
 
 from outreach.clock import today
 from outreach.patrons import rules
+
+
+class Length(_validators.Length):
+    """WTForms' length check with a message in plain words (its own reads 'フィールドは 12 以上, 256 文字以内…')."""
+
+    def __init__(self, min: int = -1, max: int = -1, message: Any = None) -> None:  # noqa: A002 (WTForms' names)
+        if message is None:
+            if min > 0 and max > 0:
+                message = _l("Write between %(min)d and %(max)d characters.")
+            elif min > 0:
+                message = _l("Write at least %(min)d characters.")
+            else:
+                message = _l("Write at most %(max)d characters.")
+        super().__init__(min, max, message)
 
 
 class NoControlCharacters:

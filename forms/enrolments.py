@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from forms.common import NoControlCharacters, PastDate, strip_filter
+from forms.common import Length, NoControlCharacters, PastDate, strip_filter
 from outreach.labels import choices
 from outreach.types import (
     CareLevel,

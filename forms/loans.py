@@ -13,10 +13,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forms.common import NoControlCharacters, strip_filter
+from forms.common import Length, NoControlCharacters, strip_filter
 from outreach.labels import choices, label
 from outreach.types import LENDING_SERVICES, Channel, MaterialType
 

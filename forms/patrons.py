@@ -7,9 +7,9 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, Regexp, ValidationError
 
-from forms.common import NoControlCharacters, PastDate, Reading, strip_filter
+from forms.common import Length, NoControlCharacters, PastDate, Reading, strip_filter
 from outreach.labels import choices
 from outreach.patrons import rules
 from outreach.types import ContactPreference, ProxyRelation

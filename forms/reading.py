@@ -25,7 +25,6 @@ from wtforms.validators import (
     DataRequired,
     Email,
     EqualTo,
-    Length,
     NumberRange,
     Optional,
     Regexp,
@@ -33,7 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forms.common import NoControlCharacters, PastDate, Reading, strip_filter
+from forms.common import Length, NoControlCharacters, PastDate, Reading, strip_filter
 from outreach.labels import choices
 from outreach.patrons import rules as patron_rules
 from outreach.types import CancelledBy, ReadingKind

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, FieldList, FormField, HiddenField, IntegerField, StringField
 from wtforms import Form as PlainForm
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from forms.common import NoControlCharacters, strip_filter
+from forms.common import Length, NoControlCharacters, strip_filter
 
 COUNT = [InputRequired(message=_l("Enter a number (0 when there were none).")),
          NumberRange(min=0, max=10_000_000, message=_l("Enter a whole number of 0 or more."))]

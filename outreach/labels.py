@@ -106,7 +106,7 @@ _PAIRS: tuple[tuple[StrEnum, Any], ...] = (  # pairs, not a dict: equal values o
     (MaterialType.AUDIO_CD, _l("Audio CD")),
     (MaterialType.DAISY, _l("DAISY")),
     (MaterialType.OTHER_AV, _l("Other audio-visual")),
-    (ItemStatus.AVAILABLE, _l("Available")),
+    (ItemStatus.AVAILABLE, _l("On the shelf")),
     (ItemStatus.ON_LOAN, _l("On loan")),
     (ItemStatus.LOST, _l("Lost")),
     (ItemStatus.WITHDRAWN, _l("Withdrawn from stock")),

@@ -12,16 +12,27 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, current_app, flash, g, redirect, request, send_from_directory, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import Babel, get_translations, gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from outreach.audit.services import PATRON_KEYED
 from outreach.auth import services as auth_services
 from outreach.calendar import age_on, format_wareki
 from outreach.clock import today
 from outreach.db import close_session, get_session, write_intent
-from outreach.audit.services import PATRON_KEYED
 from outreach.labels import audit_word, basis_label, label
 from outreach.types import Role, Service
 

@@ -241,7 +241,8 @@ def check_overdue_restriction(overdue_items: int, policy: Policy = DEFAULT_POLIC
         Violation(
             ViolationCode.OVERDUE_RESTRICTION,
             f"返却期限を過ぎた資料が{overdue_items}点あるため、返却されるまで新たな貸出しはできません",
-            f"{overdue_items} item(s) are overdue: no new loan until they are returned",
+            (f"{overdue_items} item is overdue" if overdue_items == 1 else f"{overdue_items} items are overdue")
+            + ": no new loan until they are returned",
         )
     ]
 

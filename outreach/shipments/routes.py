@@ -30,7 +30,7 @@ from outreach import clock, csvsafe
 from outreach.audit import services as audit
 from outreach.db import database, get_session
 from outreach.errors import DomainError
-from outreach.shipments import documents, rules, services
+from outreach.shipments import documents, services
 from outreach.shipments.models import ShipmentRun
 from outreach.types import RunState, SkipReason
 from outreach.web import CASEWORK, roles_required, select_locale

@@ -105,6 +105,15 @@ def test_a_visitor_is_told_in_japanese_to_log_in_and_comes_back_to_the_page_aske
     assert response.status_code == 302 and response.headers["Location"] == "/patrons?q=%E3%82%84%E3%81%BE%E3%81%A0"
 
 
+def test_a_short_password_is_refused_in_plain_words(client, users):
+    login(client, "admin1")
+    librarian = users["librarian"]
+    response = post(client, f"/admin/users/{librarian.id}/password",
+                    {"reset-password": "short", "reset-password_confirm": "short"}, form_url=f"/admin/users/{librarian.id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "12〜256文字で書いてください。" in page and "フィールドは" not in page
+
+
 def test_inactivity_timeout_ends_the_session(client, users, db, app):
     login(client, "librarian1")
     for staff_session in db.scalars(select(StaffSession)).all():

@@ -148,7 +148,7 @@ def test_overdue_items_block_a_new_loan():
     assert check_overdue_restriction(0) == []
     (v,) = check_overdue_restriction(2)
     assert v.code is ViolationCode.OVERDUE_RESTRICTION
-    assert "2点" in v.message_ja and "2 item(s)" in v.message_en
+    assert "2点" in v.message_ja and "2 items are overdue" in v.message_en
     assert v.message("en") == v.message_en
 
 
