@@ -114,6 +114,13 @@ def test_a_short_password_is_refused_in_plain_words(client, users):
     assert response.status_code == 400 and "12〜256文字で書いてください。" in page and "フィールドは" not in page
 
 
+def test_the_administrators_home_leads_to_their_work(client, users):
+    login(client, "admin1")
+    page = client.get("/").get_data(as_text=True)
+    for href in ('href="/admin/users"', 'href="/admin/audit"', 'href="/settings/policy"'):
+        assert page.count(href) >= 2, href  # in the navigation and on the page itself
+
+
 def test_inactivity_timeout_ends_the_session(client, users, db, app):
     login(client, "librarian1")
     for staff_session in db.scalars(select(StaffSession)).all():
