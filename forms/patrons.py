@@ -27,17 +27,13 @@ def _text(label: object, max_length: int, required: bool = False, extra: list | 
 
 
 class PatronEditForm(FlaskForm):
-    card_number = _text(_l("Library card number"), 20, required=True,
-                        extra=[Regexp(r"^[0-9A-Za-z\-]+$", message=_l("Use digits, letters and hyphens only."))])
+    # In the order the page shows them, so the error summary lists problems in that order too.
     name = _text(_l("Name"), 100, required=True)
     name_kana = _text(_l("Reading (furigana)"), 100, required=True, extra=[Reading()])
     birth_date = DateField(_l("Date of birth"), validators=[DataRequired(message=_l("Enter a valid date."))
                                                                , PastDate(earliest=date(1900, 1, 1))])
-    phone = _text(_l("Phone"), 20, extra=[Regexp(PHONE_PATTERN, message=_l("Use digits and hyphens only."))])
-    fax = _text(_l("FAX"), 20, extra=[Regexp(PHONE_PATTERN, message=_l("Use digits and hyphens only."))])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254), Email(check_deliverability=False)],
-                       filters=[strip_filter])
-    contact_preference = SelectField(_l("Preferred contact"), choices=CONTACT_CHOICES, default="phone")
+    card_number = _text(_l("Library card number"), 20, required=True,
+                        extra=[Regexp(r"^[0-9A-Za-z\-]+$", message=_l("Use digits, letters and hyphens only."))])
     postal_code = _text(_l("Postal code"), 8, required=True)
     prefecture = _text(_l("Prefecture"), 10, required=True)
     city = _text(_l("City"), 50, required=True)
@@ -46,6 +42,11 @@ class PatronEditForm(FlaskForm):
     building = _text(_l("Building and room"), 100)
     is_in_facility = BooleanField(_l("Lives in a care facility"))
     facility_name = _text(_l("Facility name"), 100)
+    phone = _text(_l("Phone"), 20, extra=[Regexp(PHONE_PATTERN, message=_l("Use digits and hyphens only."))])
+    fax = _text(_l("FAX"), 20, extra=[Regexp(PHONE_PATTERN, message=_l("Use digits and hyphens only."))])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254), Email(check_deliverability=False)],
+                       filters=[strip_filter])
+    contact_preference = SelectField(_l("Preferred contact"), choices=CONTACT_CHOICES, default="phone")
     needs_large_print = BooleanField(_l("Letters and slips in large print"))
     has_reading_history_consent = BooleanField(_l("Consents to keeping a reading history"))
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000), NoControlCharacters(True)])

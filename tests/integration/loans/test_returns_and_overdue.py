@@ -165,6 +165,8 @@ def test_the_returns_page(client, as_role, db, shipped, fixed_today):
     bad = post(client, "/loans/returns", {"barcodes": "B001\nNOPE"}, form_url="/loans/returns")
     assert bad.status_code == 400 and "NOPE: この資料番号の資料はありません" in bad.get_data(as_text=True)
     assert status_of(db, "B001") is ItemStatus.ON_LOAN
+    two = post(client, "/loans/returns", {"barcodes": "NOPE1\nNOPE2"}, form_url="/loans/returns").get_data(as_text=True)
+    assert "NOPE1: この資料番号の資料はありません<br>NOPE2:" in two  # one problem a line
     good = post(client, "/loans/returns", {"barcodes": "B001\r\nB002"}, form_url="/loans/returns")
     assert good.status_code == 200 and "本 2" in good.get_data(as_text=True)
     assert status_of(db, "B002") is ItemStatus.AVAILABLE

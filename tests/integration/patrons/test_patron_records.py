@@ -272,3 +272,19 @@ def test_a_very_common_name_is_counted_up_to_the_limit(client, as_role, db, user
     assert result.total == 3 and result.is_capped and len(result.patrons) == 2
     html = client.get("/patrons?q=サトウ").get_data(as_text=True)
     assert "3 人以上見つかりました" in html
+
+
+def test_the_error_summary_lists_problems_in_the_order_the_page_shows_the_fields(app):
+    from flask import render_template_string
+
+    from forms.patrons import PatronEditForm
+
+    with app.test_request_context("/patrons/new", method="POST"):
+        form = PatronEditForm(formdata=None)
+        # The page shows 氏名 first and the card number fourth; the summary must list them that way.
+        form.card_number.errors = ["この利用者カード番号はすでに使われています"]
+        form.name.errors = ["氏名を入力してください"]
+        html = render_template_string('{% from "macros.html" import error_summary %}{{ error_summary(form) }}',
+                                      form=form)
+    assert html.index('href="#name"') < html.index('href="#card_number"')
+    assert "すでに使われています" in html
