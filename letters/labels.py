@@ -272,6 +272,12 @@ class LabelReport:
         """Labels to check by eye: cut, set very small, or with characters the font lacks."""
         return sorted(set(self.clipped) | set(self.shrunk) | set(self.missing_glyphs))
 
+    def messages(self, lang: str = "ja") -> list[str]:
+        """Everything to look at before sticking the labels on, a line each (the page and the CLI say it)."""
+        glyphs = [f"ラベル{n}: フォントにない文字 {chars}" if lang == "ja" else f"label {n}: the font cannot print {chars}"
+                  for n, chars in sorted(self.missing_glyphs.items())]
+        return [issue.message(lang) for issue in self.issues] + glyphs
+
 
 # -- sizes (pt) at text_scale 1.0 -------------------------------------------------------------
 _POSTAL, _ADDRESS, _ADDRESS_FLOOR, _ADDRESS_MIN = 10.0, 11.0, 9.0, 6.5

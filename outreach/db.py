@@ -181,17 +181,16 @@ def bulk_update(session: Session, table: Table, key: str, columns: Sequence[str]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     fixed = {name: _db_value(table, name, value, dialect) for name, value in (constants or {}).items()}
     names = [*columns, *fixed]
-    sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(n)} = {mark}' for n in names)} "
-           f"WHERE {quote(key)} = {mark}")
     tail = tuple(fixed.values())
+    assignments = ", ".join(f"{quote(n)} = {mark}" for n in names)
     if dialect.name == "postgresql" and not columns:
         # the same values for every key (e.g. items put on loan): one statement per thousands of keys
+        sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE {quote(key)} = ANY({mark})"
         keys = [row[-1] for row in rows]
-        sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(n)} = %s' for n in names)} "
-               f"WHERE {quote(key)} = ANY(%s)")
         for start in range(0, len(keys), 10_000):
             conn.exec_driver_sql(sql, (*tail, keys[start:start + 10_000]))
         return
+    sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE {quote(key)} = {mark}"
     conn.exec_driver_sql(sql, [(*row[:-1], *tail, row[-1]) for row in rows] if tail else list(rows))
 
 

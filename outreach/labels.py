@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from outreach.policy import HolidayShift
 from outreach.types import (
     ApplicationState,
     ApprovalStatus,
@@ -144,6 +145,8 @@ _PAIRS: tuple[tuple[StrEnum, Any], ...] = (  # pairs, not a dict: equal values o
     (CancelledBy.PATRON, _l("On the patron's side")),
     (CancelledBy.VOLUNTEER, _l("On the volunteer's side")),
     (CancelledBy.LIBRARY, _l("On the library's side")),
+    (HolidayShift.NEXT_DAY, _l("the next day")),
+    (HolidayShift.NEXT_NON_HOLIDAY, _l("the next day that is not a holiday")),
 )
 
 
@@ -180,9 +183,12 @@ def basis_label(value: StrEnum | str | None) -> Any:
     """The words for a rule clause, given as a Basis or as the code an approval stores."""
     from outreach.enrolments.rules import Basis
 
-    if isinstance(value, str) and not isinstance(value, StrEnum) and value in Basis._value2member_map_:
-        value = Basis(value)
-    return label(value) if isinstance(value, StrEnum) or value is None else value
+    if isinstance(value, str) and not isinstance(value, StrEnum):
+        try:
+            value = Basis(value)
+        except ValueError:
+            return value  # a clause no longer in the rules: shown as stored
+    return label(value)
 
 
 def choices(enum_cls: type[StrEnum]) -> list[Any]:

@@ -11,6 +11,7 @@ A policy can be built from a plain mapping (a settings table row, JSON, environm
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -172,6 +173,12 @@ class Policy:
     def to_mapping(self) -> dict[str, Any]:
         """Plain JSON-compatible values that :meth:`from_mapping` turns back into an equal policy."""
         return {f.name: _to_plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @staticmethod
+    def value_type(name: str) -> Any:
+        """The declared type of a policy value (``int``, ``int | None``, ``date``, an enumeration …), for
+        forms that edit it: read from the class, so a new value is edited the right way without a list."""
+        return typing.get_type_hints(Policy)[name]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -209,8 +209,8 @@ def print_documents(month: str, kind: str, out_path: str, template: str, start: 
                                          report=report)
                     path_of(part).write_bytes(data)
                     written.append(path_of(part))
-                    for issue in report.issues:  # text cut or set very small: look before sticking it on
-                        click.echo(f"{path_of(part).name}: {issue.message('en')}")
+                    for message in report.messages("en"):  # cut, very small or unprintable: look first
+                        click.echo(f"{path_of(part).name}: {message}")
             elif kind == "slips":
                 for part, batch in enumerate(documents.slip_files(session, existing, library), start=1):
                     path_of(part).write_bytes(render_slips(batch))

@@ -354,16 +354,13 @@ def labels(run_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     part = form.part.data
     if kind == "check":  # which labels of this file will need a look (text cut or set very small), before printing
-        lang = "ja" if select_locale() == "ja" else "en"
         checks = {}
         for label_kind, is_return in (("outbound", False), ("return", True)):
             report = LabelReport()
             render_labels(documents.label_data(db, shipment_run, library, return_labels=is_return,
                                                home_delivery_marking=form.marking.data or "", part=part),
                           form.template.data, form.start.data, offset, report=report)
-            checks[label_kind] = [issue.message(lang) for issue in report.issues]
-            checks[label_kind] += [_("Label %(n)d: the font cannot print %(chars)s", n=n, chars=chars)
-                                   for n, chars in sorted(report.missing_glyphs.items())]
+            checks[label_kind] = report.messages(select_locale())
         _audit_export(db, "label_check", shipment_run)  # the page names labels by shipment and may quote names
         return _print_page(shipment_run, form, checks=checks)
     data = documents.label_data(db, shipment_run, library, return_labels=kind == "return",

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from outreach import clock
 from outreach.audit import services as audit
 from outreach.auth.models import StaffUser
+from outreach.calendar import add_months
 from outreach.catalog import rules as catalog_rules
 from outreach.catalog import services as catalog_services
 from outreach.catalog.models import CatalogItem
@@ -1056,8 +1057,8 @@ def month_to_plan(session: Session, today: date) -> str:
             return rules.month_key(today.year, today.month)
         except RunError:
             pass
-    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return rules.month_key(year, month)
+    following = add_months(today.replace(day=1), 1)
+    return rules.month_key(following.year, following.month)
 
 
 def dashboard_summary(session: Session, today: date) -> DashboardSummary:

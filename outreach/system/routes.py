@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from enum import StrEnum
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,9 +15,9 @@ from forms.auth import EmptyForm
 from outreach.db import get_session
 from outreach.errors import DomainError
 from outreach.labels import label
-from outreach.policy import DEFAULT_POLICY, HolidayShift
+from outreach.policy import DEFAULT_POLICY, Policy
 from outreach.system import services
-from outreach.types import CareLevel, Role
+from outreach.types import Role
 from outreach.web import roles_required, select_locale
 
 bp = Blueprint("system", __name__, url_prefix="/settings")
@@ -65,25 +67,14 @@ def _text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-# How each value is edited: a yes/no choice, a list of choices, a number, a number or nothing ("no end"),
-# a date, or (lists and limits) the written form shown in the default column.
-_CHOICES = {"home_delivery_min_care_level": CareLevel, "holiday_shift": HolidayShift}
-_SHIFT_WORDS = {HolidayShift.NEXT_DAY: _l("the next day"),
-                HolidayShift.NEXT_NON_HOLIDAY: _l("the next day that is not a holiday")}
-
-
-def _kind(key: str, default: object) -> str:
-    if key in _CHOICES:
+# How each value is edited, from its declared type (Policy.value_type): a yes/no choice, a choice of
+# words, a number, a number or nothing ("no end"), a date, or (lists and limits) the written form shown
+# in the default column.
+def _kind(key: str) -> str:
+    declared = Policy.value_type(key)
+    if isinstance(declared, type) and issubclass(declared, StrEnum):
         return "choice"
-    if isinstance(default, bool):
-        return "bool"
-    if key.endswith("_approval_years"):
-        return "optional_int"
-    if isinstance(default, int):
-        return "int"
-    if key == "mail_loan_rules_effective_on":
-        return "date"
-    return "json"
+    return {bool: "bool", int: "int", int | None: "optional_int", date: "date"}.get(declared, "json")
 
 
 def _shown(kind: str, value: object) -> str:
@@ -111,12 +102,6 @@ def _parsed(kind: str, raw: str) -> object:
     return raw  # choice, date: checked by the policy itself
 
 
-def _choice_label(key: str, value: str) -> str:
-    enum = _CHOICES[key]
-    member = enum(value)
-    return str(_SHIFT_WORDS[member]) if enum is HolidayShift else str(label(member))
-
-
 @bp.route("/policy", methods=["GET", "POST"])
 @roles_required(Role.CHIEF, Role.ADMIN)
 def policy():  # type: ignore[no-untyped-def]
@@ -125,7 +110,7 @@ def policy():  # type: ignore[no-untyped-def]
     current = services.current_policy(db).to_mapping()
     defaults = DEFAULT_POLICY.to_mapping()
     form = EmptyForm()
-    kinds = {key: _kind(key, defaults[key]) for key in DESCRIPTIONS}
+    kinds = {key: _kind(key) for key in DESCRIPTIONS}
     values = {key: _shown(kinds[key], value) for key, value in current.items() if key in DESCRIPTIONS}
     errors: dict[str, str] = {}
     general_error = ""
@@ -161,17 +146,18 @@ def policy():  # type: ignore[no-untyped-def]
             return redirect(url_for("system.policy"))
     status = 400 if errors or general_error else 200
     shown_defaults = {}
-    for key, value in defaults.items():
-        kind = kinds.get(key, "json")
+    for key, kind in kinds.items():
+        value = defaults[key]
         if kind == "bool":
             shown_defaults[key] = _("yes") if value else _("no")
         elif kind == "choice":
-            shown_defaults[key] = _choice_label(key, str(value))
+            shown_defaults[key] = str(label(Policy.value_type(key)(value)))
         elif kind == "optional_int" and value is None:
             shown_defaults[key] = _("no end")
         else:
             shown_defaults[key] = _shown(kind, value)
-    choices = {key: [(m.value, _choice_label(key, m.value)) for m in enum] for key, enum in _CHOICES.items()}
+    choices = {key: [(m.value, str(label(m))) for m in Policy.value_type(key)] for key, kind in kinds.items()
+               if kind == "choice"}
     return render_template("system/policy.html", form=form, values=values, defaults=shown_defaults, kinds=kinds,
                            choices=choices, descriptions=DESCRIPTIONS, errors=errors, general_error=general_error,
                            can_edit=True), status

@@ -317,6 +317,8 @@ def test_the_loans_page_lists_the_requests_waiting_for_the_run(client, as_role, 
     page = client.get("/loans").get_data(as_text=True)
     assert "月次発送を待つ申込み 1件" in page and world.hanako.name in page
     assert re.search(r'href="/loans/requests/\d+"', page) and f'href="/loans/patrons/{world.hanako.id}"' in page
+    beyond = client.get("/loans?page=99").get_data(as_text=True)
+    assert world.hanako.name in beyond  # a page past the end shows the last page, not an empty table
     searching = client.get("/loans", query_string={"q": "宅配"}).get_data(as_text=True)
     assert "月次発送を待つ申込み" not in searching  # a search shows the patrons found instead
 

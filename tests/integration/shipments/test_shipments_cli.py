@@ -214,3 +214,20 @@ def test_a_stale_plan_is_refused_on_the_command_line_with_the_way_out(app, db, l
     done = run_cli(app, "shipments", "run", "--month", "2026-12", "--replan")
     assert done.exit_code == 0 and "Committed 2026-12: 1 shipments, 2 items." in done.output
     assert db.scalars(select(Shipment.shipped_on)).one() == date(2026, 12, 2)
+
+
+def test_printing_labels_says_which_ones_need_a_look(app, db, librarian, fixed_today, tmp_path):
+    patron = new_patron(db, librarian, "9300000002", name="𠮷田 一郎",  # 𠮷: not in the label font
+                        building=("西宮北口グランドパレスタワーレジデンス東棟２５階２５０３号室 管理事務所気付 "
+                                  "ケアプランセンターひまわり内 訪問介護ステーションあおぞら居宅介護支援事業所")[:100])
+    approve(db, patron, Service.HOME_DELIVERY)
+    new_item(db, "B001", "本 1")
+    request(db, patron, librarian, ["B001"])
+    db.commit()
+    assert run_cli(app, "shipments", "run", "--month", "2026-12").exit_code == 0
+    out = tmp_path / "labels.pdf"
+    result = run_cli(app, "shipments", "print", "--month", "2026-12", "--kind", "return-labels", "--template",
+                     "24up", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "labels.pdf: label 1 (" in result.output  # the address did not fit as it should
+    assert "labels.pdf: label 1: the font cannot print 𠮷" in result.output

@@ -161,6 +161,9 @@ def test_missing_glyphs_are_reported(library) -> None:
         [LabelData.outbound(Addressee("6620944", ["西宮市"], "𠮷田 一郎"), library)], "12up", report=report
     )
     assert report.missing_glyphs == {1: "𠮷"}
+    # What the print page and the CLI say before printing: the unprintable character, by label.
+    assert report.messages("ja") == ["ラベル1: フォントにない文字 𠮷"]
+    assert report.messages("en") == ["label 1: the font cannot print 𠮷"]
 
 
 def test_unknown_template_names_the_available_ones(library) -> None:
